@@ -1,0 +1,63 @@
+# Labbet: `make run` serves the demo workshop; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed
+
+.PHONY: run serve test test-postgres lint format bench messages clean setup system-deps
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+# The demo, one process, SQLite and the in-memory channel layer; DEBUG on for local use.
+run: export DEBUG ?= 1
+run: setup
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py demo --with-contributions --base-url http://$(HOST):$(PORT)
+	@echo "  Console:           http://$(HOST):$(PORT)/w/STAD26/console/"
+	@echo "  Health:            http://$(HOST):$(PORT)/healthz"
+	@echo "  (phones on the venue wifi: HOST=0.0.0.0 ALLOWED_HOSTS=<this machine's address> make run)"
+	@echo "Serving on http://$(HOST):$(PORT)/ — Ctrl-C stops."
+	$(BIN)/daphne -b $(HOST) -p $(PORT) --ping-interval 15 --ping-timeout 30 labbet.asgi:application
+
+# Serve without the demo, as in production (DEBUG off; SECRET_KEY must be set).
+serve: setup
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/daphne -b $(HOST) -p $(PORT) --ping-interval 15 --ping-timeout 30 labbet.asgi:application
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+test: setup system-deps
+	$(BIN)/python manage.py makemigrations --check --dry-run -v1
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The whole suite again, on a PostgreSQL server started for the run.
+test-postgres: setup system-deps
+	$(BIN)/python scripts/with_postgres.py $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+messages: setup
+	$(BIN)/python manage.py makemessages -l sv -l en --no-obsolete --ignore=.venv --ignore=var
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+bench: setup system-deps
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

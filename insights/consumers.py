@@ -1,0 +1,160 @@
+"""The workshop's websocket: authorise, join the view's group, replay what a client missed,
+forward frames, and hand posts to the same form and action as the HTTP path."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from insights.fanout import get_hub
+from insights.live import frame, live_group, missed_events
+from workshops.access import (
+    find_workshop,
+    labber_participant,
+    projector_key_ok,
+    session_participant,
+)
+from workshops.models import Participant, Workshop
+from workshops.regions import render_region
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME = 16 * 1024
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+
+@dataclass
+class Access:
+    workshop: Workshop
+    participant: Participant | None
+    view: str
+
+
+def authorise(scope: dict, code: str, view: str, key: str | None) -> Access | int:
+    workshop = find_workshop(code)
+    if workshop is None:
+        return CLOSE_NOT_FOUND
+    user = scope.get("user")
+    session = scope.get("session")
+    if view == "phone":
+        participant = session_participant(session, workshop) if session is not None else None
+        return Access(workshop, participant, view) if participant else CLOSE_FORBIDDEN
+    if view == "projector":
+        if projector_key_ok(workshop, key) or (user and labber_participant(user, workshop)):
+            return Access(workshop, None, view)
+        return CLOSE_FORBIDDEN
+    if view == "console":
+        participant = labber_participant(user, workshop) if user else None
+        return Access(workshop, participant, view) if participant else CLOSE_FORBIDDEN
+    return CLOSE_FORBIDDEN
+
+
+class WorkshopConsumer(AsyncWebsocketConsumer):
+    # No channel of its own: the process's Hub relays frames (see insights/fanout.py).
+    channel_layer_alias = "labbet-no-per-socket-channel"
+
+    group: str | None = None
+
+    async def connect(self) -> None:
+        params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        view = params.get("view", ["phone"])[0]
+        key = params.get("key", [None])[0]
+        try:
+            cursor = int(params.get("cursor", [""])[0])
+        except ValueError:
+            cursor = None
+        code = self.scope["url_route"]["kwargs"]["code"]
+        access = await database_sync_to_async(authorise)(self.scope, code, view, key)
+        if isinstance(access, int):
+            await self.close(code=access)
+            return
+        self.access = access
+        self.language = access.workshop.language
+        self.sent_seq = cursor if cursor is not None else access.workshop.live_seq
+        self.replaying = True
+        self.buffer: list[tuple[int, str]] = []
+        self.group = live_group(access.workshop.pk, view)
+        # Join before reading what was missed: nothing can fall between the two.
+        await get_hub().join(self.group, self)
+        await self.accept()
+        await self.catch_up(self.sent_seq)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group is not None:
+            await get_hub().leave(self.group, self)
+
+    async def deliver(self, seq: int, text: str) -> None:
+        if self.replaying:
+            self.buffer.append((seq, text))
+        elif seq > self.sent_seq:
+            self.sent_seq = seq
+            await self.send(text_data=text)
+
+    async def catch_up(self, cursor: int) -> None:
+        self.replaying = True
+        workshop_id, view = self.access.workshop.pk, self.access.view
+        frames, current = await database_sync_to_async(missed_events)(workshop_id, view, cursor)
+        if frames is None:
+            html = await database_sync_to_async(self.render_refresh)()
+            await self.send(text_data=frame(current, html, refresh=True))
+            self.sent_seq = current
+        else:
+            for seq, text in frames:
+                await self.send(text_data=text)
+                self.sent_seq = seq
+        while self.buffer:
+            seq, text = self.buffer.pop(0)
+            if seq > self.sent_seq:
+                self.sent_seq = seq
+                await self.send(text_data=text)
+        self.replaying = False
+
+    def render_refresh(self) -> str:
+        workshop = Workshop.objects.get(pk=self.access.workshop.pk)
+        with translation.override(self.language):
+            return render_region(workshop, self.access.view, self.access.participant, oob=True)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None or len(text_data) > MAX_FRAME:
+            await self.send_error(_("That message was too large or not text, and was not saved."))
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            await self.send_error(_("That message could not be read, and was not saved."))
+            return
+        action = message.get("action")
+        if action == "resume":
+            cursor = message.get("cursor")
+            if isinstance(cursor, int) and cursor >= 0:
+                await self.catch_up(min(cursor, self.sent_seq))
+            return
+        if action == "post" and self.access.view == "phone":
+            html = await database_sync_to_async(self.handle_post)(message)
+            await self.send(text_data=html)
+            return
+        await self.send_error(_("That request is not possible here."))
+
+    def handle_post(self, message: dict) -> str:
+        from insights.views.phone import submit_post
+
+        data = {k: v for k, v in message.items() if isinstance(v, str)}
+        with translation.override(self.language):
+            workshop = Workshop.objects.get(pk=self.access.workshop.pk)
+            participant = Participant.objects.get(pk=self.access.participant.pk)
+            return submit_post(workshop, participant, data, oob=True)
+
+    async def send_error(self, text: str) -> None:
+        html = render_to_string("insights/_socket_error.html", {"message": text})
+        await self.send(text_data=html)

@@ -1,0 +1,87 @@
+"""Forms for what the room posts. The socket and the HTTP path use the same form."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from challenges.models import Obstacle
+from insights.actions import post_contribution
+from insights.errors import ActionRefused
+from insights.models import Contribution
+from workshops.models import Participant, Workshop
+
+
+def clean_text(value: str) -> str:
+    # NUL bytes and other control characters have no place on a projector.
+    value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    return value.strip()
+
+
+class ContributionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What are you sharing?"),
+        choices=Contribution.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=Contribution.Kind.INSIGHT,
+    )
+    text = forms.CharField(
+        label=_("Your thought"),
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
+        strip=False,
+        error_messages={"required": _("Write something first — the field is empty.")},
+    )
+    obstacle = forms.ModelChoiceField(
+        label=_("About"),
+        queryset=Obstacle.objects.none(),
+        required=False,
+        empty_label=_("The challenge as a whole"),
+        error_messages={"invalid_choice": _("That obstacle is not part of this workshop.")},
+    )
+    display_name = forms.CharField(
+        label=_("Your name (optional)"), max_length=80, required=False, strip=True
+    )
+    client_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, workshop: Workshop, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.workshop = workshop
+        self.max_length = settings.LABBET_MAX_CONTRIBUTION_LENGTH
+        self.fields["text"].widget.attrs["maxlength"] = self.max_length
+        self.fields["obstacle"].queryset = Obstacle.objects.filter(
+            challenge__workshop=workshop
+        ).order_by("challenge__order", "order", "id")
+
+    def clean_text(self) -> str:
+        text = clean_text(self.cleaned_data["text"])
+        if not text:
+            raise forms.ValidationError(_("Write something first — the field is empty."))
+        if len(text) > self.max_length:
+            raise forms.ValidationError(
+                _("Please keep it to %(max)d characters (this is %(length)d)."),
+                params={"max": self.max_length, "length": len(text)},
+            )
+        return text
+
+    def clean_display_name(self) -> str:
+        return clean_text(self.cleaned_data.get("display_name") or "")
+
+    def save(self, author: Participant) -> tuple[Contribution | None, bool]:
+        """Post through the action; a refusal becomes a form error and nothing is saved."""
+        data = self.cleaned_data
+        try:
+            return post_contribution(
+                workshop=self.workshop,
+                author=author,
+                kind=data["kind"],
+                text=data["text"],
+                obstacle=data.get("obstacle"),
+                client_key=data.get("client_key") or "",
+                display_name=data.get("display_name") or None,
+            )
+        except ActionRefused as refusal:
+            self.add_error(None, refusal.message)
+            return None, False

@@ -1,0 +1,1 @@
+"""Labbet: a live co-creation workshop, from the room to the follow-up."""

@@ -1,0 +1,19 @@
+"""Settings for the test suite: labbet.settings with a fixed key, fast hashing, plain statics."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "labbet-tests-only-" + "x" * 40)
+os.environ.setdefault("LABBET_VAR_DIR", tempfile.mkdtemp(prefix="labbet-test-var-"))
+
+from labbet.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

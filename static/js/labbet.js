@@ -1,0 +1,182 @@
+/* Labbet's one script: the live socket's cursor and reconnects, and the phone's post form
+   (draft kept on the phone, sent over the socket, over HTTP when the socket is down). */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var cursor = parseInt(body.dataset.cursor || "0", 10) || 0;
+  var socket = null;        // the htmx ws wrapper's public interface, while open
+  var NO_RETRY = [4403, 4404];
+  var HTMX_RETRIES = [1006, 1011, 1012, 1013];
+  var CURSOR = /^<!--c:(\d+)( r)?-->/;
+
+  function qs(sel, root) { return (root || document).querySelector(sel); }
+  function storageKey(name) { return "labbet:" + name + ":" + (body.dataset.code || ""); }
+  function load(name) { try { return JSON.parse(localStorage.getItem(storageKey(name))); } catch (e) { return null; } }
+  function save(name, value) {
+    try {
+      if (value === null) localStorage.removeItem(storageKey(name));
+      else localStorage.setItem(storageKey(name), JSON.stringify(value));
+    } catch (e) { /* private mode: the draft lives only in the page */ }
+  }
+
+  /* --- The socket: carry the cursor, drop what we already have, ask again on a gap. --- */
+  if (window.htmx) {
+    htmx.createWebSocket = function (url) {
+      var sep = url.indexOf("?") >= 0 ? "&" : "?";
+      var sock = new WebSocket(url + sep + "cursor=" + cursor, []);
+      sock.binaryType = htmx.config.wsBinaryType;
+      return sock;
+    };
+  }
+
+  function netStatus(text) {
+    var el = qs("#net-status");
+    if (!el) return;
+    el.textContent = text || "";
+    el.hidden = !text;
+  }
+
+  body.addEventListener("htmx:wsOpen", function (evt) {
+    socket = evt.detail.socketWrapper;
+    body.classList.add("is-live");
+    netStatus("");
+    resendPending();
+  });
+
+  body.addEventListener("htmx:wsClose", function (evt) {
+    socket = null;
+    body.classList.remove("is-live");
+    var code = evt.detail.event && evt.detail.event.code;
+    if (NO_RETRY.indexOf(code) >= 0) {
+      netStatus(body.dataset.msgRefused || "This screen cannot follow the room live. Reload the page.");
+      return;
+    }
+    netStatus(body.dataset.msgReconnecting || "Reconnecting…");
+    if (HTMX_RETRIES.indexOf(code) < 0) {
+      // htmx only retries on some close codes; a server restart may send another.
+      var wrapper = evt.detail.socketWrapper;
+      setTimeout(function () { wrapper.reconnect(); }, 500 + Math.random() * 1500);
+    }
+  });
+
+  body.addEventListener("htmx:wsBeforeMessage", function (evt) {
+    var match = CURSOR.exec(evt.detail.message);
+    if (!match) return;                      // an answer to this phone alone (ack, error)
+    var seq = parseInt(match[1], 10);
+    var refresh = Boolean(match[2]);         // a fresh region: whatever came before is covered
+    if (seq <= cursor && !refresh) { evt.preventDefault(); return; }
+    if (seq > cursor + 1 && !refresh && evt.detail.socketWrapper) {
+      // A frame went missing on the way: ask for everything after what we have.
+      evt.preventDefault();
+      evt.detail.socketWrapper.send(JSON.stringify({ action: "resume", cursor: cursor }));
+      return;
+    }
+    cursor = seq;
+    body.dataset.cursor = String(seq);
+  });
+
+  // A card that is already on the wall is replaced where it stands, never shown twice.
+  body.addEventListener("htmx:oobBeforeSwap", function (evt) {
+    var frag = evt.detail.fragment;
+    if (!frag || !frag.getAttribute || !frag.getAttribute("data-upsert")) return;
+    var existing = document.getElementById(frag.getAttribute("data-upsert"));
+    var incoming = frag.firstElementChild;
+    if (!existing || !incoming) return;
+    evt.detail.shouldSwap = false;
+    incoming.classList.remove("card--new");
+    existing.replaceWith(incoming);
+    htmx.process(incoming);
+  });
+
+  /* --- The phone's post form. --- */
+  function form() { return qs("#post-form"); }
+  function textarea() { var f = form(); return f && f.querySelector("textarea[data-draft]"); }
+
+  function updateCount() {
+    var ta = textarea();
+    if (!ta) return;
+    var out = form().querySelector("output[data-count-for]");
+    if (out) out.textContent = String(Math.max(0, ta.maxLength - ta.value.length));
+  }
+
+  function formData(f) {
+    var data = {};
+    new FormData(f).forEach(function (value, name) { if (typeof value === "string") data[name] = value; });
+    return data;
+  }
+
+  function restoreDraft() {
+    var ta = textarea();
+    if (!ta) return;
+    var draft = load("draft");
+    if (draft && !ta.value) ta.value = draft;
+    updateCount();
+  }
+
+  document.addEventListener("input", function (evt) {
+    if (evt.target && evt.target.matches && evt.target.matches("textarea[data-draft]")) {
+      save("draft", evt.target.value || null);
+      updateCount();
+    }
+  });
+
+  function rememberPending(f) {
+    var data = formData(f);
+    if ((data.text || "").trim()) save("pending", data);
+  }
+
+  function resendPending() {
+    var pending = load("pending");
+    if (pending && socket && form()) {
+      pending.action = "post";
+      socket.send(JSON.stringify(pending));
+    }
+  }
+
+  function sendOverHttp(f) {
+    htmx.ajax("POST", f.dataset.postUrl, { source: f, target: "#post-form", swap: "outerHTML" });
+  }
+
+  // ws-send posts over the open socket; when it is down, the same form goes over HTTP.
+  body.addEventListener("htmx:wsConfigSend", function (evt) {
+    var f = evt.target.closest ? evt.target.closest("#post-form") : null;
+    if (!f) return;
+    rememberPending(f);
+    if (!socket) {
+      evt.preventDefault();
+      if (evt.detail.triggeringEvent) evt.detail.triggeringEvent.preventDefault();
+      sendOverHttp(f);
+    }
+    f.classList.add("is-sending");
+  });
+
+  body.addEventListener("htmx:sendError", function () {
+    netStatus(body.dataset.msgOffline || "Offline — your post is kept and will be sent when you are back.");
+    var f = form();
+    if (f) f.classList.remove("is-sending");
+  });
+
+  // After the form is swapped (the acknowledgement): forget what arrived, keep the rest.
+  body.addEventListener("htmx:afterSettle", afterForm);
+  body.addEventListener("htmx:wsAfterMessage", afterForm);
+  function afterForm() {
+    var f = form();
+    if (!f) return;
+    var sentKey = f.dataset.sentKey;
+    if (sentKey) {
+      var pending = load("pending");
+      if (pending && pending.client_key === sentKey) {
+        if ((load("draft") || "") === pending.text) save("draft", null);
+        save("pending", null);
+      }
+      delete f.dataset.sentKey;
+      var ta = textarea();
+      if (ta && document.activeElement === body) ta.focus({ preventScroll: true });
+    }
+    restoreDraft();
+  }
+
+  document.addEventListener("DOMContentLoaded", restoreDraft);
+  window.addEventListener("online", function () { resendPending(); });
+})();

@@ -1,0 +1,220 @@
+"""Shared fixtures: servers the tests start themselves (PostgreSQL, Redis, daphne) and a real
+headless Chromium. Absent binaries skip with a reason, or fail under REQUIRE_SERVICES=1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from labbet.services import (
+    ServiceUnavailable,
+    free_port,
+    start_postgres,
+    start_redis,
+    wait_for_port,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+
+
+def require_or_skip(reason: str) -> None:
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (REQUIRE_SERVICES=1: nothing may be skipped)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    try:
+        server = start_postgres()
+    except ServiceUnavailable as exc:
+        require_or_skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    try:
+        server = start_redis()
+    except ServiceUnavailable as exc:
+        require_or_skip(str(exc))
+    yield server
+    server.stop()
+
+
+def _fresh_database_url(tmp: Path) -> str:
+    """A database of its own for a server process: on the suite's PostgreSQL when the suite
+    runs on PostgreSQL, else a SQLite file."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        name = f"labbet_live_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        parts = urlsplit(url)
+        return urlunsplit(parts._replace(path=f"/{name}"))
+    return f"sqlite:///{tmp / 'live.sqlite3'}"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    env: dict
+    processes: list
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return result.stdout
+
+    def shell(self, code: str) -> str:
+        return self.manage("shell", "-c", code).strip()
+
+
+def server_env(tmp: Path, database_url: str, redis_url: str | None = None) -> dict:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "labbet.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "live-server-tests-" + "y" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LABBET_VAR_DIR": str(tmp),
+        "DATABASE_URL": database_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+def start_daphne(env: dict, port: int, log: Path) -> subprocess.Popen:
+    daphne = shutil.which("daphne", path=str(Path(sys.executable).parent)) or "daphne"
+    process = subprocess.Popen(
+        [
+            daphne,
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--ping-interval",
+            "15",
+            "labbet.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, timeout=30)
+    except TimeoutError:
+        process.kill()
+        raise RuntimeError(f"daphne did not start; its log:\n{log.read_text()[-3000:]}") from None
+    return process
+
+
+def prepare_database(env: dict) -> None:
+    for args in (
+        ["migrate", "--noinput", "-v0"],
+        ["collectstatic", "--noinput", "-v0"],
+        ["demo", "--with-contributions"],
+    ):
+        subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+
+
+@pytest.fixture(scope="module")
+def live_server() -> Iterator[LiveServer]:
+    """The app as `make run` serves it (daphne, one process), with the demo workshop loaded."""
+    tmp = Path(tempfile.mkdtemp(prefix="labbet-live-"))
+    env = server_env(tmp, _fresh_database_url(tmp))
+    prepare_database(env)
+    port = free_port()
+    process = start_daphne(env, port, tmp / "daphne.log")
+    yield LiveServer(url=f"http://127.0.0.1:{port}", env=env, processes=[process])
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        require_or_skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
+PROJECTOR = {"viewport": {"width": 1920, "height": 1080}}
+
+
+@pytest.fixture
+def new_context(browser):
+    contexts = []
+
+    def make(kind: str = "phone", **kwargs):
+        options = {**(PHONE if kind == "phone" else PROJECTOR), **kwargs}
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

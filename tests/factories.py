@@ -1,0 +1,74 @@
+"""Small factories for the tests: named people and a ready workshop, no JSON fixtures."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from insights.actions import post_contribution
+from insights.models import Contribution
+from workshops.actions import add_challenge, create_workshop, invite_participant
+from workshops.models import Participant, Workshop
+
+_codes = itertools.count(1)
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def next_code() -> str:
+    n = next(_codes)
+    digits = []
+    for _ in range(6):
+        n, r = divmod(n, len(ALPHABET))
+        digits.append(ALPHABET[r])
+    return "".join(reversed(digits))
+
+
+def make_user(username: str = "alice", staff: bool = False):
+    User = get_user_model()
+    user = User.objects.create_user(username=username, password="pw-for-tests-1", is_staff=staff)
+    return user
+
+
+def make_workshop(
+    *, labber_user=None, obstacles=("Silos", "No trust"), code: str | None = None, **kwargs
+) -> Workshop:
+    workshop = create_workshop(
+        question=kwargs.pop("question", "How can we build the smart city together?"),
+        code=code or next_code(),
+        created_by=labber_user,
+        status=kwargs.pop("status", Workshop.Status.LIVE),
+        **kwargs,
+    )
+    if obstacles:
+        challenger = invite_participant(
+            workshop, role=Participant.Role.CHALLENGER, name="Therese", organisation="City"
+        )
+        add_challenge(workshop, title="Our challenge", challenger=challenger, obstacles=obstacles)
+    return workshop
+
+
+def make_audience(workshop: Workshop, name: str = "") -> Participant:
+    return Participant.objects.create(
+        workshop=workshop, role=Participant.Role.AUDIENCE, display_name=name
+    )
+
+
+def make_receiver(workshop: Workshop, organisation: str = "Vinnova") -> Participant:
+    return invite_participant(
+        workshop, role=Participant.Role.RECEIVER, name="Jakob", organisation=organisation
+    )
+
+
+def post(
+    workshop: Workshop,
+    author: Participant | None = None,
+    text: str = "Pilots with citizens",
+    kind: str = Contribution.Kind.SUGGESTION,
+    **kwargs,
+) -> Contribution:
+    author = author or make_audience(workshop)
+    contribution, _ = post_contribution(
+        workshop=workshop, author=author, kind=kind, text=text, **kwargs
+    )
+    return contribution

@@ -1,0 +1,110 @@
+"""Settings from the environment: parsed right, and a clear stop naming the bad variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from labbet.env import channel_layers_config, database_config, env_bool
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_sqlite_under_var_with_wal_and_busy_timeout_by_default(tmp_path):
+    config = database_config(None, tmp_path / "db.sqlite3")
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == str(tmp_path / "db.sqlite3")
+    assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+    assert config["OPTIONS"]["timeout"] >= 5
+    assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_postgres_database_url(tmp_path):
+    config = database_config("postgres://lab:secret@db.example:6543/labbet", tmp_path / "x")
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["NAME"], config["USER"], config["PASSWORD"]) == ("labbet", "lab", "secret")
+    assert (config["HOST"], config["PORT"]) == ("db.example", 6543)
+
+
+def test_sqlite_database_url_keeps_wal(tmp_path):
+    config = database_config(f"sqlite:///{tmp_path}/other.sqlite3", tmp_path / "x")
+    assert config["NAME"].endswith("other.sqlite3")
+    assert "WAL" in config["OPTIONS"]["init_command"]
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://x@y/z", "not a url", "postgres://host:notaport/db", "postgres://host/"]
+)
+def test_malformed_database_url_names_the_variable(url, tmp_path):
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        database_config(url, tmp_path / "x")
+
+
+def test_in_memory_channel_layer_without_redis():
+    config = channel_layers_config(None)["default"]
+    assert config["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+
+
+def test_redis_url_selects_the_redis_pubsub_layer():
+    config = channel_layers_config("redis://127.0.0.1:6380/1")["default"]
+    assert config["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert config["CONFIG"]["hosts"] == ["redis://127.0.0.1:6380/1"]
+
+
+@pytest.mark.parametrize("url", ["http://redis:6379", "redis://:x/0", "redis://host:port/0"])
+def test_malformed_redis_url_names_the_variable(url):
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
+        channel_layers_config(url)
+
+
+def test_env_bool_refuses_nonsense(monkeypatch):
+    monkeypatch.setenv("DEBUG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="DEBUG"):
+        env_bool("DEBUG", False)
+
+
+def run_check(tmp_path, **env):
+    full = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "labbet.settings",
+        "DEBUG": "1",
+        "LABBET_VAR_DIR": str(tmp_path),
+        **env,
+    }
+    full.pop("DATABASE_URL", None) if "DATABASE_URL" not in env else None
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("DATABASE_URL", "mysql://u@h/db"), ("REDIS_URL", "http://localhost:6379")],
+)
+def test_startup_stops_with_a_message_naming_the_variable(tmp_path, variable, value):
+    result = run_check(tmp_path, **{variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
+    assert "Traceback" not in result.stderr.splitlines()[-1]
+
+
+def test_secret_key_is_required_when_debug_is_off(tmp_path):
+    result = run_check(tmp_path, DEBUG="0", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_local_secret_key_is_generated_once_and_kept(tmp_path):
+    assert run_check(tmp_path, SECRET_KEY="").returncode == 0
+    key = (tmp_path / "secret_key").read_text()
+    assert len(key) >= 50
+    assert run_check(tmp_path, SECRET_KEY="").returncode == 0
+    assert (tmp_path / "secret_key").read_text() == key

@@ -1,0 +1,105 @@
+"""Who may see and do what: one helper per object, so a 404 or 403 is decided in one place."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.utils.crypto import constant_time_compare
+
+from workshops.codes import is_well_formed, normalise_code
+from workshops.models import Participant, Workshop
+
+SESSION_KEY = "labbet_participants"
+
+
+def find_workshop(code: str) -> Workshop | None:
+    """The open workshop with this join code, else the newest closed one (for its report)."""
+    code = normalise_code(code)
+    if not is_well_formed(code):
+        return None
+    workshops = Workshop.objects.filter(code=code)
+    return (
+        workshops.exclude(status=Workshop.Status.CLOSED).first()
+        or workshops.order_by("-created_at").first()
+    )
+
+
+def get_workshop_or_404(code: str) -> Workshop:
+    workshop = find_workshop(code)
+    if workshop is None:
+        raise Http404("No workshop with that code")
+    return workshop
+
+
+def session_participant_id(session, workshop: Workshop) -> int | None:
+    return (session.get(SESSION_KEY) or {}).get(str(workshop.pk))
+
+
+def remember_participant(session, participant: Participant) -> None:
+    mapping = dict(session.get(SESSION_KEY) or {})
+    mapping[str(participant.workshop_id)] = participant.pk
+    session[SESSION_KEY] = mapping
+
+
+def session_participant(session, workshop: Workshop) -> Participant | None:
+    pid = session_participant_id(session, workshop)
+    if pid is None:
+        return None
+    return Participant.objects.filter(pk=pid, workshop=workshop).first()
+
+
+def join_audience(request: HttpRequest, workshop: Workshop) -> Participant:
+    """The phone's participant in this workshop, made on first visit (no account)."""
+    participant = session_participant(request.session, workshop)
+    if participant is not None:
+        return participant
+    labber = labber_participant(request.user, workshop)
+    if labber is not None:
+        remember_participant(request.session, labber)
+        return labber
+    if not request.session.session_key:
+        request.session.save()
+    participant = Participant.objects.create(
+        workshop=workshop,
+        role=Participant.Role.AUDIENCE,
+        session_key=request.session.session_key or "",
+    )
+    remember_participant(request.session, participant)
+    return participant
+
+
+def labber_participant(
+    user: AbstractBaseUser | AnonymousUser, workshop: Workshop
+) -> Participant | None:
+    if not user.is_authenticated:
+        return None
+    participant = workshop.participants.filter(user=user, role=Participant.Role.LABBER).first()
+    if participant is None and (user.is_staff or workshop.created_by_id == user.pk):
+        participant, _ = Participant.objects.get_or_create(
+            workshop=workshop,
+            user=user,
+            role=Participant.Role.LABBER,
+            defaults={"display_name": user.get_full_name() or user.get_username()},
+        )
+    return participant
+
+
+def is_labber(user: AbstractBaseUser | AnonymousUser, workshop: Workshop) -> bool:
+    return labber_participant(user, workshop) is not None
+
+
+def get_workshop_for_labber(request: HttpRequest, code: str) -> tuple[Workshop, Participant]:
+    workshop = get_workshop_or_404(code)
+    participant = labber_participant(request.user, workshop)
+    if participant is None:
+        raise PermissionDenied
+    return workshop, participant
+
+
+def projector_key_ok(workshop: Workshop, key: str | None) -> bool:
+    return bool(key) and constant_time_compare(key, workshop.projector_token)
+
+
+def can_view_projector(request: HttpRequest, workshop: Workshop) -> bool:
+    return projector_key_ok(workshop, request.GET.get("key")) or is_labber(request.user, workshop)

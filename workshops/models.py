@@ -1,0 +1,238 @@
+"""Workshops, the people in them (participants with roles), prompts and the moderation log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from workshops.codes import new_token, normalise_code
+
+
+class Workshop(models.Model):
+    class Language(models.TextChoices):
+        SV = "sv", _("Swedish")
+        EN = "en", _("English")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        LIVE = "live", _("Live")
+        CLOSED = "closed", _("Closed")
+
+    class Phase(models.TextChoices):
+        # The seed's format, in order.
+        JOIN = "join", _("Join")
+        CHALLENGE = "challenge", _("The challenge")
+        INSIGHTS = "insights", _("Insights")
+        SUGGESTIONS = "suggestions", _("Suggestions")
+        PRIORITISE = "prioritise", _("Prioritise")
+        HANDOVER = "handover", _("Handover")
+        CLOSED = "closed", _("Closed")
+
+    class Moderation(models.TextChoices):
+        OPEN = "open", _("Open: posts appear at once")
+        PRE = "pre", _("Pre-moderated: a labber approves each post")
+
+    class ProjectorTheme(models.TextChoices):
+        LIGHT = "light", _("Light")
+        DARK = "dark", _("Dark")
+        CONTRAST = "contrast", _("High contrast")
+
+    code = models.CharField(_("join code"), max_length=6, db_index=True)
+    question = models.TextField(_("question"))
+    event = models.CharField(_("event"), max_length=200, blank=True)
+    date = models.DateField(_("date"), null=True, blank=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    organiser = models.CharField(_("organiser"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    closing_words = models.TextField(_("closing words"), blank=True)
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.SV
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    phase = models.CharField(_("phase"), max_length=12, choices=Phase.choices, default=Phase.JOIN)
+    current_prompt = models.ForeignKey(
+        "workshops.Prompt",
+        verbose_name=_("current prompt"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    posting_open = models.BooleanField(_("posting open"), default=True)
+    moderation = models.CharField(
+        _("moderation"), max_length=4, choices=Moderation.choices, default=Moderation.OPEN
+    )
+    dots_per_person = models.PositiveSmallIntegerField(_("dots per person"), default=3)
+    dots_per_suggestion = models.PositiveSmallIntegerField(
+        _("dots one person may put on one suggestion"), default=1
+    )
+    hide_tallies = models.BooleanField(_("hide vote tallies until voting closes"), default=False)
+    projector_theme = models.CharField(
+        _("projector theme"),
+        max_length=8,
+        choices=ProjectorTheme.choices,
+        default=ProjectorTheme.LIGHT,
+    )
+    projector_token = models.CharField(
+        _("projector link secret"), max_length=64, unique=True, default=new_token, editable=False
+    )
+    # Countdown: running while timer_ends_at is set; paused keeps timer_remaining.
+    timer_duration = models.PositiveIntegerField(_("timer length (s)"), default=0)
+    timer_ends_at = models.DateTimeField(null=True, blank=True)
+    timer_remaining = models.PositiveIntegerField(null=True, blank=True)
+    lock_at_zero = models.BooleanField(_("lock posting when the timer reaches zero"), default=True)
+    # The per-workshop cursor of live events; bumped in the same transaction as each event.
+    live_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("workshop")
+        verbose_name_plural = _("workshops")
+        ordering = ["-date", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=~Q(status="closed"),
+                name="workshop_code_unique_while_open",
+                violation_error_message=_("Another open workshop already uses this join code."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.question[:60]}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.code = normalise_code(self.code)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("workshops:join", args=[self.code])
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+    @property
+    def phase_index(self) -> int:
+        return list(self.Phase.values).index(self.phase)
+
+
+class Participant(models.Model):
+    """A person in one workshop, with one role. The audience is anonymous and session-bound."""
+
+    class Role(models.TextChoices):
+        LABBER = "labber", _("Labber")
+        CHALLENGER = "challenger", _("Challenger")
+        RECEIVER = "receiver", _("Receiver")
+        AUDIENCE = "audience", _("Audience")
+
+    INVITED_ROLES = (Role.LABBER, Role.CHALLENGER, Role.RECEIVER)
+
+    workshop = models.ForeignKey(
+        Workshop, on_delete=models.CASCADE, related_name="participants", verbose_name=_("workshop")
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    display_name = models.CharField(_("name"), max_length=80, blank=True)
+    title = models.CharField(_("title"), max_length=120, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=120, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="participations",
+        verbose_name=_("user"),
+    )
+    invite_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    invite_expires_at = models.DateTimeField(_("invite expires"), null=True, blank=True)
+    invite_revoked_at = models.DateTimeField(_("invite revoked"), null=True, blank=True)
+    session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    email = models.EmailField(_("email for updates"), blank=True)
+    name_consent = models.BooleanField(_("may be named in the report"), default=False)
+    muted = models.BooleanField(_("muted"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        ordering = ["workshop", "role", "display_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workshop", "user", "role"],
+                condition=Q(user__isnull=False),
+                name="participant_one_role_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        name = self.display_name or _("Anonymous")
+        return f"{name} ({self.get_role_display()})"
+
+    @property
+    def is_labber(self) -> bool:
+        return self.role == self.Role.LABBER
+
+    @property
+    def is_receiver(self) -> bool:
+        return self.role == self.Role.RECEIVER
+
+    def invite_is_valid(self, now=None) -> bool:
+        now = now or timezone.now()
+        if not self.invite_token or self.invite_revoked_at:
+            return False
+        return self.invite_expires_at is None or self.invite_expires_at > now
+
+
+class Prompt(models.Model):
+    """A labber's question put to the room on the projector and the phones."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="prompts")
+    text = models.CharField(_("prompt"), max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("prompt")
+        verbose_name_plural = _("prompts")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class LogEntry(models.Model):
+    """The moderation log: who did what, when; the basis of undo."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="log")
+    actor = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=40)
+    contribution = models.ForeignKey(
+        "insights.Contribution", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("log entry")
+        verbose_name_plural = _("moderation log")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%H:%M:%S} {self.action}"
