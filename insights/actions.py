@@ -94,3 +94,28 @@ def post_contribution(
             raise
         return existing, False
     return contribution, True
+
+
+def set_status(
+    contribution: Contribution, status: str, actor: Participant | None = None
+) -> Contribution:
+    """Approve (visible), hide or restore a contribution; every screen follows on commit."""
+    from workshops.models import LogEntry
+
+    with transaction.atomic():
+        workshop = _locked_workshop(contribution.workshop)
+        contribution = Contribution.objects.select_for_update().get(pk=contribution.pk)
+        before = contribution.status
+        if before == status:
+            return contribution
+        contribution.status = status
+        contribution.save(update_fields=["status", "updated_at"])
+        LogEntry.objects.create(
+            workshop=workshop,
+            actor=actor,
+            action=f"status:{status}",
+            contribution=contribution,
+            data={"before": before, "after": status},
+        )
+        _publish_card(workshop, "contribution.changed", contribution)
+    return contribution

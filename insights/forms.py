@@ -27,6 +27,7 @@ class ContributionForm(forms.Form):
         choices=Contribution.Kind.choices,
         widget=forms.RadioSelect,
         initial=Contribution.Kind.INSIGHT,
+        error_messages={"invalid_choice": _("Choose insight or suggestion.")},
     )
     text = forms.CharField(
         label=_("Your thought"),

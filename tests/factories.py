@@ -38,6 +38,7 @@ def make_workshop(
         code=code or next_code(),
         created_by=labber_user,
         status=kwargs.pop("status", Workshop.Status.LIVE),
+        language=kwargs.pop("language", "en"),
         **kwargs,
     )
     if obstacles:
