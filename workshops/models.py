@@ -36,6 +36,11 @@ class Workshop(models.Model):
         OPEN = "open", _("Open: posts appear at once")
         PRE = "pre", _("Pre-moderated: a labber approves each post")
 
+    class WallLayout(models.TextChoices):
+        OBSTACLE = "obstacle", _("By obstacle")
+        KIND = "kind", _("Insights and suggestions")
+        THEME = "theme", _("By theme")
+
     class ProjectorTheme(models.TextChoices):
         LIGHT = "light", _("Light")
         DARK = "dark", _("Dark")
@@ -79,6 +84,12 @@ class Workshop(models.Model):
         choices=ProjectorTheme.choices,
         default=ProjectorTheme.LIGHT,
     )
+    wall_layout = models.CharField(
+        _("wall layout"), max_length=8, choices=WallLayout.choices, default=WallLayout.OBSTACLE
+    )
+    voting_open = models.BooleanField(_("voting open"), default=False)
+    projector_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    report_public = models.BooleanField(_("report is public"), default=False)
     projector_token = models.CharField(
         _("projector link secret"), max_length=64, unique=True, default=new_token, editable=False
     )
