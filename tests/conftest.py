@@ -99,7 +99,7 @@ class LiveServer:
         return result.stdout
 
     def shell(self, code: str) -> str:
-        return self.manage("shell", "-c", code).strip()
+        return self.manage("shell", "--no-imports", "-c", code).strip()
 
 
 def server_env(tmp: Path, database_url: str, redis_url: str | None = None) -> dict:
@@ -159,6 +159,13 @@ def prepare_database(env: dict) -> None:
             capture_output=True,
             timeout=180,
         )
+
+
+@pytest.fixture(autouse=True)
+def _live_server_helper():
+    # pytest-django's helper of this name gives every test that uses a fixture called
+    # `live_server` a test database; ours is a separate daphne process with its own database.
+    yield
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,136 @@
+"""The phone over HTTP: joining by code, the page, and posting without the socket."""
+
+import pytest
+from django.urls import reverse
+
+from insights.models import Contribution
+from tests.factories import make_workshop, post
+from workshops.models import Participant, Workshop
+
+pytestmark = pytest.mark.django_db
+
+
+def join(client, workshop):
+    return client.get(reverse("workshops:join", args=[workshop.code]))
+
+
+def post_form(client, workshop, htmx=True, **data):
+    fields = {"kind": "insight", "text": "Fear of failure", "client_key": "k1", **data}
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    return client.post(reverse("insights:post", args=[workshop.code]), fields, **headers)
+
+
+def test_join_code_box_takes_the_code_however_it_is_typed(client):
+    workshop = make_workshop(code="STAD26")
+    response = client.get("/", {"code": " stad-26 "})
+    assert response.status_code == 302
+    assert response["Location"] == f"/j/{workshop.code}/"
+
+
+def test_unknown_join_code_gets_a_clear_message(client):
+    response = client.get("/", {"code": "QQQQQ9"})
+    assert response.status_code == 404
+    assert "No workshop has the code" in response.content.decode()
+    assert 'aria-invalid="true"' in response.content.decode()
+
+
+def test_unknown_phone_link_gets_a_404_page_that_helps(client):
+    response = client.get("/j/QQQQQ9/")
+    assert response.status_code == 404
+    assert "Workshop code" in response.content.decode()
+
+
+def test_phone_page_has_the_form_the_prompt_and_the_wall(client):
+    workshop = make_workshop()
+    post(workshop, text="Pilots with citizens")
+    response = join(client, workshop)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="post-form"' in html and 'ws-connect="/ws/w/' in html
+    assert "Pilots with citizens" in html
+    assert 'maxlength="400"' in html
+    assert f'data-cursor="{Workshop.objects.get(pk=workshop.pk).live_seq}"' in html
+
+
+def test_joining_makes_one_anonymous_participant_per_phone(client):
+    workshop = make_workshop()
+    join(client, workshop)
+    join(client, workshop)
+    assert workshop.participants.filter(role=Participant.Role.AUDIENCE).count() == 1
+
+
+def test_phone_post_over_htmx_answers_with_a_fresh_form_and_confirmation(client):
+    workshop = make_workshop()
+    join(client, workshop)
+    response = post_form(client, workshop, text="Shared leadership", kind="suggestion")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Your suggestion is on the wall" in html
+    assert 'data-sent-key="k1"' in html
+    assert Contribution.objects.get().text == "Shared leadership"
+
+
+def test_a_double_submit_saves_once(client):
+    workshop = make_workshop()
+    join(client, workshop)
+    post_form(client, workshop)
+    post_form(client, workshop)
+    assert Contribution.objects.count() == 1
+
+
+def test_without_javascript_a_post_redirects_back_with_a_message(client):
+    workshop = make_workshop()
+    join(client, workshop)
+    response = post_form(client, workshop, htmx=False)
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert "Your post arrived" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"text": ""}, "the field is empty"),
+        ({"text": "\u200b  \n"}, "the field is empty"),
+        ({"text": "y" * 401}, "keep it to 400 characters"),
+    ],
+)
+def test_bad_posts_over_http_keep_the_text_and_save_nothing(client, data, message):
+    workshop = make_workshop()
+    join(client, workshop)
+    response = post_form(client, workshop, htmx=False, **data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Contribution.objects.count() == 0
+
+
+def test_an_over_long_post_is_given_back_to_edit(client):
+    workshop = make_workshop()
+    join(client, workshop)
+    text = "long thought " * 40
+    response = post_form(client, workshop, text=text)
+    assert text.strip() in response.content.decode()
+
+
+def test_pre_moderated_post_tells_the_phone_a_labber_will_show_it(client):
+    workshop = make_workshop(moderation=Workshop.Moderation.PRE)
+    join(client, workshop)
+    response = post_form(client, workshop, text="Waiting")
+    assert "A labber will put it on the wall shortly" in response.content.decode()
+    assert "Waiting" not in join(client, workshop).content.decode().split('id="wall"')[1]
+
+
+def test_a_closed_workshop_shows_a_disabled_form_with_the_reason(client):
+    workshop = make_workshop(status=Workshop.Status.CLOSED)
+    html = join(client, workshop).content.decode()
+    assert "has closed" in html
+    assert "disabled" in html.split('class="post-fields"')[1][:30]
+    assert post_form(client, workshop).status_code == 200
+    assert Contribution.objects.count() == 0
+
+
+def test_phone_uses_the_workshop_language_unless_the_person_chose(client):
+    workshop = make_workshop(language="sv")
+    assert '<html lang="sv"' in join(client, workshop).content.decode()
+    client.cookies["django_language"] = "en"
+    assert '<html lang="en"' in join(client, workshop).content.decode()
