@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from insights.models import LiveEvent
 from workshops.models import Workshop
@@ -54,7 +55,10 @@ def render_views(
     template: str, workshop: Workshop, context: dict[str, Any] | None, views: Iterable[str] = VIEWS
 ) -> dict[str, str]:
     base = {"workshop": workshop, **(context or {})}
-    return {view: render_to_string(template, {**base, "view": view}).strip() for view in views}
+    # One render per view for the whole room: in the workshop's language, not the language
+    # of whoever made the change.
+    with translation.override(workshop.language):
+        return {view: render_to_string(template, {**base, "view": view}).strip() for view in views}
 
 
 def send_frames(workshop_id: int, seq: int, fragments: dict[str, str]) -> None:
