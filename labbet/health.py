@@ -10,6 +10,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
+from insights.fanout import local_socket_count
+
 
 def _database_ok() -> str | None:
     try:
@@ -45,4 +47,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         failures["channel_layer"] = error
     if failures:
         return JsonResponse({"status": "unavailable", "failing": failures}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok", "channel_layer": "ok"})
+    return JsonResponse(
+        {"status": "ok", "database": "ok", "channel_layer": "ok", "sockets": local_socket_count()}
+    )

@@ -119,7 +119,10 @@ def server_env(tmp: Path, database_url: str, redis_url: str | None = None) -> di
     return env
 
 
-def start_daphne(env: dict, port: int, log: Path) -> subprocess.Popen:
+def start_daphne(
+    env: dict, port: int, log: Path, ping: tuple[int, int] = (15, 30)
+) -> subprocess.Popen:
+    """daphne as `make run` starts it; `ping` is (interval, timeout) of its heartbeats."""
     daphne = shutil.which("daphne", path=str(Path(sys.executable).parent)) or "daphne"
     process = subprocess.Popen(
         [
@@ -129,7 +132,9 @@ def start_daphne(env: dict, port: int, log: Path) -> subprocess.Popen:
             "-p",
             str(port),
             "--ping-interval",
-            "15",
+            str(ping[0]),
+            "--ping-timeout",
+            str(ping[1]),
             "labbet.asgi:application",
         ],
         cwd=ROOT,

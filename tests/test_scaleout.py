@@ -4,13 +4,10 @@ through one process reaches every socket on both, once each and in order."""
 from __future__ import annotations
 
 import asyncio
-import http.cookiejar
 import re
 import shutil
 import subprocess
 import tempfile
-import urllib.parse
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -19,48 +16,18 @@ import pytest
 import websockets
 
 from labbet.services import free_port
+from tests.clients import Phone
 from tests.conftest import prepare_database, server_env, start_daphne
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 CURSOR = re.compile(r"^<!--c:(\d+)")
 
 
-class Phone:
-    """A browser-like client: a cookie jar, the join page, and the form post."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-        page = self.opener.open(f"{base}/j/STAD26/", timeout=10).read().decode()
-        self.cursor = int(re.search(r'data-cursor="(\d+)"', page).group(1))
-
-    def cookie(self, name: str) -> str:
-        return next(c.value for c in self.jar if c.name == name)
-
-    def post(self, text: str) -> None:
-        data = urllib.parse.urlencode(
-            {
-                "kind": "insight",
-                "text": text,
-                "client_key": uuid.uuid4().hex,
-                "csrfmiddlewaretoken": self.cookie("csrftoken"),
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"{self.base}/j/STAD26/post/",
-            data=data,
-            headers={"HX-Request": "true", "Referer": f"{self.base}/j/STAD26/"},
-        )
-        assert self.opener.open(request, timeout=10).status == 200
-
-    async def listen(self, expected: int, into: list[str]) -> None:
-        ws_url = self.base.replace("http://", "ws://") + f"/ws/w/STAD26/?cursor={self.cursor}"
-        headers = {"Cookie": f"sessionid={self.cookie('sessionid')}", "Origin": self.base}
-        async with websockets.connect(ws_url, additional_headers=headers) as socket:
-            into.append("open")
-            while len(into) < expected + 1:
-                into.append(await asyncio.wait_for(socket.recv(), timeout=10))
+async def listen(phone: Phone, expected: int, into: list[str]) -> None:
+    async with websockets.connect(phone.ws_url(), additional_headers=phone.ws_headers()) as ws:
+        into.append("open")
+        while len(into) < expected + 1:
+            into.append(await asyncio.wait_for(ws.recv(), timeout=10))
 
 
 @pytest.fixture
@@ -91,7 +58,7 @@ def test_a_post_through_one_process_reaches_every_socket_on_both_once(two_proces
 
     async def run() -> None:
         listeners = [
-            asyncio.create_task(phone.listen(len(texts), into))
+            asyncio.create_task(listen(phone, len(texts), into))
             for phone, into in zip(phones, received, strict=True)
         ]
         while not all(r for r in received):  # every socket is open before the first post
