@@ -37,7 +37,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 test: setup system-deps
-	$(BIN)/python manage.py makemigrations --check --dry-run -v1
+	DJANGO_SETTINGS_MODULE=labbet.settings_test $(BIN)/python manage.py makemigrations --check --dry-run -v1
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The whole suite again, on a PostgreSQL server started for the run.

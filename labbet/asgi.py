@@ -1,10 +1,17 @@
 """ASGI entry point: HTTP through Django, websockets through Channels (origin-checked)."""
 
 import os
+import sys
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
+from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labbet.settings")
+try:
+    settings.INSTALLED_APPS  # noqa: B018 - read the environment now, to fail with its message
+except ImproperlyConfigured as exc:
+    sys.exit(f"Labbet cannot start: {exc}")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
