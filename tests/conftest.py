@@ -102,7 +102,9 @@ class LiveServer:
         return self.manage("shell", "--no-imports", "-c", code).strip()
 
 
-def server_env(tmp: Path, database_url: str, redis_url: str | None = None) -> dict:
+def server_env(
+    tmp: Path, database_url: str, redis_url: str | None = None, email_dir: Path | None = None
+) -> dict:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "labbet.settings",
@@ -116,6 +118,10 @@ def server_env(tmp: Path, database_url: str, redis_url: str | None = None) -> di
     env.pop("REDIS_URL", None)
     if redis_url:
         env["REDIS_URL"] = redis_url
+    if email_dir is not None:
+        # Each email the server sends becomes a file a test can read.
+        env["EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
+        env["EMAIL_FILE_PATH"] = str(email_dir)
     return env
 
 
@@ -177,7 +183,7 @@ def _live_server_helper():
 def live_server() -> Iterator[LiveServer]:
     """The app as `make run` serves it (daphne, one process), with the demo workshop loaded."""
     tmp = Path(tempfile.mkdtemp(prefix="labbet-live-"))
-    env = server_env(tmp, _fresh_database_url(tmp))
+    env = server_env(tmp, _fresh_database_url(tmp), email_dir=tmp / "mail")
     prepare_database(env)
     port = free_port()
     process = start_daphne(env, port, tmp / "daphne.log")
@@ -190,7 +196,18 @@ def live_server() -> Iterator[LiveServer]:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+def pytest_collection_modifyitems(items):
+    # The browser tests (everything under tests/e2e/) run last, after every async test: see
+    # `browser` below.
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.e2e)
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+# Per module, not per session: while sync Playwright is open it keeps an event loop running
+# in the main thread, and the async tests and Django's ORM that run after it would fail.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         require_or_skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
