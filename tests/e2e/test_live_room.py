@@ -38,10 +38,13 @@ def wait_live(page) -> None:
     page.wait_for_function("document.body.classList.contains('is-live')", timeout=10_000)
 
 
-def post(page, text: str, kind: str = "insight") -> None:
+def post(page, text: str, kind: str = "insight") -> float:
+    """Fill in the form and send it; returns the moment of the tap (time.monotonic)."""
     page.check(f"#post-form input[name=kind][value={kind}]")
     page.fill("#post-form textarea[name=text]", text)
+    tapped = time.monotonic()
     page.click("#post-form button[type=submit]")
+    return tapped
 
 
 def wall_texts(page, selector: str = "#wall .card__text") -> list[str]:
@@ -63,8 +66,7 @@ def test_phone_joins_by_code_and_posts_appear_on_projector_and_other_phone(
     screenshot(phone, "phone-before")
     other_phone = open_phone(new_context, live_server.url)
 
-    started = time.monotonic()
-    post(phone, "Låt medborgarna testa tjänsten i veckan, inte om ett år", kind="insight")
+    started = post(phone, "Låt medborgarna testa tjänsten i veckan, inte om ett år", kind="insight")
     projector.locator(".card__text", has_text="Låt medborgarna testa tjänsten").wait_for(
         timeout=1000
     )
