@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from challenges.models import Obstacle
 from insights.errors import ActionRefused
 from insights.live import publish
-from insights.models import Contribution
+from insights.models import Contribution, ContributionEdit, Theme, Vote
+from workshops.log import card_version, log_change
 from workshops.models import Participant, Workshop
-from workshops.regions import card_context, room_counts
+from workshops.regions import card_context, recent_log, room_context, room_counts, spotlight_of
 
 POSTING_PHASES = {
     Workshop.Phase.JOIN,
@@ -32,16 +37,41 @@ def _publish_card(workshop: Workshop, kind: str, contribution: Contribution) -> 
     )
 
 
-def check_can_post(workshop: Workshop, author: Participant) -> None:
+def timer_has_run_out(workshop: Workshop) -> bool:
+    ends = workshop.timer_ends_at
+    return ends is not None and ends <= timezone.now()
+
+
+def posting_refusal(workshop: Workshop, author: Participant | None = None) -> ActionRefused | None:
+    """Why the room (or this person) cannot post now, or None. Without `author`: the room's
+    state alone, as every phone is shown it live."""
     if workshop.is_closed or workshop.phase == Workshop.Phase.CLOSED:
-        raise ActionRefused(_("This workshop has closed. Thank you for taking part!"), "closed")
+        return ActionRefused(_("This workshop has closed. Thank you for taking part!"), "closed")
+    if workshop.phase not in POSTING_PHASES:
+        return ActionRefused(
+            _("The wall is closed for new posts in this part of the workshop."), "phase"
+        )
     if not workshop.posting_open:
-        raise ActionRefused(
+        return ActionRefused(
             _("Posting is paused right now. Keep your thought: it is saved here on your phone."),
             "locked",
         )
-    if author.muted:
-        raise ActionRefused(_("A labber has paused posting from this phone."), "muted")
+    # The lock at zero holds from the very second the countdown ends, whether or not a
+    # console has published it yet.
+    if workshop.lock_at_zero and timer_has_run_out(workshop):
+        return ActionRefused(
+            _("Time is up: posting is paused. Keep your thought: it is saved on your phone."),
+            "locked",
+        )
+    if author is not None and author.muted:
+        return ActionRefused(_("A labber has paused posting from this phone."), "muted")
+    return None
+
+
+def check_can_post(workshop: Workshop, author: Participant) -> None:
+    refusal = posting_refusal(workshop, author)
+    if refusal is not None:
+        raise refusal
 
 
 def post_contribution(
@@ -97,25 +127,344 @@ def post_contribution(
 
 
 def set_status(
-    contribution: Contribution, status: str, actor: Participant | None = None
+    contribution: Contribution,
+    status: str,
+    actor: Participant | None = None,
+    *,
+    expected_version: str | None = None,
 ) -> Contribution:
     """Approve (visible), hide or restore a contribution; every screen follows on commit."""
-    from workshops.models import LogEntry
-
     with transaction.atomic():
         workshop = _locked_workshop(contribution.workshop)
-        contribution = Contribution.objects.select_for_update().get(pk=contribution.pk)
+        contribution = _locked_contribution(workshop, contribution.pk, expected_version)
         before = contribution.status
         if before == status:
             return contribution
         contribution.status = status
         contribution.save(update_fields=["status", "updated_at"])
-        LogEntry.objects.create(
-            workshop=workshop,
-            actor=actor,
-            action=f"status:{status}",
+        log_change(
+            workshop,
+            actor,
+            f"status:{status}",
             contribution=contribution,
-            data={"before": before, "after": status},
+            before=before,
+            after=status,
+            contributions=[_diff(contribution, {"status": before}, {"status": status})],
         )
-        _publish_card(workshop, "contribution.changed", contribution)
+        publish_cards(workshop, [contribution])
     return contribution
+
+
+# --- Console moves on contributions. Each checks the version of the card the labber saw:
+# two labbers acting on one card at once end in one state, and the second is told why. ---
+
+
+def _locked_contribution(
+    workshop: Workshop, pk: int, expected_version: str | None = None
+) -> Contribution:
+    try:
+        contribution = (
+            # of=self: PostgreSQL cannot lock the nullable side of the author join.
+            Contribution.objects.select_for_update(of=("self",))
+            .select_related("author", "workshop")
+            .get(pk=pk, workshop=workshop)
+        )
+    except Contribution.DoesNotExist:
+        raise ActionRefused(_("That post no longer exists."), "gone") from None
+    if contribution.merged_into_id is not None:
+        raise ActionRefused(
+            _("Someone just merged this post into another one. Nothing was changed."), "stale"
+        )
+    if expected_version and expected_version != card_version(contribution):
+        raise ActionRefused(
+            _(
+                "Someone else changed this post a moment ago. Nothing was changed: "
+                "look at the card again and try once more."
+            ),
+            "stale",
+        )
+    return contribution
+
+
+def _diff(contribution: Contribution, before: dict, after: dict) -> dict:
+    return {"id": contribution.pk, "before": before, "after": after}
+
+
+def publish_cards(
+    workshop: Workshop,
+    changed: Sequence[Contribution],
+    removed: Sequence[int] = (),
+    *,
+    spotlight: bool = False,
+) -> None:
+    """One live event for cards that changed (or left the wall): every view upserts or
+    deletes them; the projector's counts, the console's counts and log follow."""
+    publish(
+        workshop,
+        "contribution.updated",
+        {
+            "cards": [card_context(c) for c in changed],
+            "removed": list(removed),
+            "counts": room_counts(workshop),
+            "log": recent_log(workshop),
+            "spotlight_changed": spotlight,
+            "spotlight": spotlight_of(workshop) if spotlight else None,
+        },
+    )
+
+
+def publish_room(workshop: Workshop, *, wall: bool = False) -> None:
+    """One live event for the room's state (phase, prompt, timer, posting, layout, themes):
+    the projector's region, the phones' prompt and the console's controls are re-rendered."""
+    workshop.refresh_from_db()
+    publish(workshop, "room.changed", {**room_context(workshop, wall=wall), "wall": wall})
+
+
+def edit_text(
+    contribution: Contribution,
+    text: str,
+    actor: Participant | None,
+    *,
+    expected_version: str | None = None,
+) -> Contribution:
+    """Fix a typo; the original stays in the edit history (ContributionEdit)."""
+    with transaction.atomic():
+        workshop = _locked_workshop(contribution.workshop)
+        contribution = _locked_contribution(workshop, contribution.pk, expected_version)
+        before = contribution.text
+        if text == before:
+            return contribution
+        ContributionEdit.objects.create(
+            contribution=contribution, old_text=before, new_text=text, editor=actor
+        )
+        contribution.text = text
+        contribution.save(update_fields=["text", "updated_at"])
+        log_change(
+            workshop,
+            actor,
+            "edit",
+            contribution=contribution,
+            contributions=[_diff(contribution, {"text": before}, {"text": text})],
+        )
+        publish_cards(workshop, [contribution], spotlight=contribution.spotlight)
+    return contribution
+
+
+def set_pinned(
+    contribution: Contribution,
+    pinned: bool,
+    actor: Participant | None,
+    *,
+    expected_version: str | None = None,
+) -> Contribution:
+    with transaction.atomic():
+        workshop = _locked_workshop(contribution.workshop)
+        contribution = _locked_contribution(workshop, contribution.pk, expected_version)
+        if contribution.pinned == pinned:
+            return contribution
+        contribution.pinned = pinned
+        contribution.save(update_fields=["pinned", "updated_at"])
+        log_change(
+            workshop,
+            actor,
+            "pin" if pinned else "unpin",
+            contribution=contribution,
+            contributions=[_diff(contribution, {"pinned": not pinned}, {"pinned": pinned})],
+        )
+        publish_cards(workshop, [contribution])
+    return contribution
+
+
+def set_spotlight(
+    workshop: Workshop,
+    contribution: Contribution | None,
+    actor: Participant | None,
+    *,
+    expected_version: str | None = None,
+) -> Contribution | None:
+    """Show one contribution large on the projector (None: end the spotlight). Only one at a
+    time: a new spotlight ends the one before."""
+    with transaction.atomic():
+        workshop = _locked_workshop(workshop)
+        target = None
+        if contribution is not None:
+            target = _locked_contribution(workshop, contribution.pk, expected_version)
+            if target.status != Contribution.Status.VISIBLE:
+                raise ActionRefused(
+                    _("Only a post that is on the wall can be in the spotlight."), "hidden"
+                )
+            if target.spotlight:
+                return target
+        previous = list(
+            Contribution.objects.select_for_update().filter(workshop=workshop, spotlight=True)
+        )
+        if not previous and target is None:
+            return None
+        diffs, changed = [], []
+        for old in previous:
+            old.spotlight = False
+            old.save(update_fields=["spotlight", "updated_at"])
+            diffs.append(_diff(old, {"spotlight": True}, {"spotlight": False}))
+            changed.append(old)
+        if target is not None:
+            target.spotlight = True
+            target.save(update_fields=["spotlight", "updated_at"])
+            diffs.append(_diff(target, {"spotlight": False}, {"spotlight": True}))
+            changed.append(target)
+        log_change(
+            workshop,
+            actor,
+            "spotlight" if target else "spotlight:off",
+            contribution=target or (previous[0] if previous else None),
+            contributions=diffs,
+        )
+        publish_cards(workshop, changed, spotlight=True)
+    return target
+
+
+def set_muted(participant: Participant, muted: bool, actor: Participant | None) -> Participant:
+    """Stop (or let again) one phone posting; what it already posted stays as it is."""
+    with transaction.atomic():
+        workshop = _locked_workshop(participant.workshop)
+        participant = Participant.objects.select_for_update().get(pk=participant.pk)
+        if participant.role != Participant.Role.AUDIENCE:
+            raise ActionRefused(_("Only someone in the audience can be muted."), "role")
+        if participant.muted == muted:
+            return participant
+        participant.muted = muted
+        participant.save(update_fields=["muted"])
+        last = participant.contributions.order_by("-created_at").first()
+        log_change(
+            workshop,
+            actor,
+            "mute" if muted else "unmute",
+            contribution=last,
+            participants=[
+                {"id": participant.pk, "before": {"muted": not muted}, "after": {"muted": muted}}
+            ],
+        )
+        # The console marks their cards; the phones and the projector see no change.
+        cards = list(
+            participant.contributions.filter(merged_into__isnull=True).order_by("-created_at")[:60]
+        )
+        publish_cards(workshop, cards)
+    return participant
+
+
+def merge_contributions(
+    keep: Contribution,
+    duplicates: Sequence[tuple[Contribution, str | None]],
+    actor: Participant | None,
+    *,
+    keep_version: str | None = None,
+) -> Contribution:
+    """Merge duplicates into `keep`: each merged card points to the one that stays, and its
+    votes carry over (dots summed where one person voted on both). Its author is then named
+    on the card that stays (see workshops.regions.label_cards)."""
+    with transaction.atomic():
+        workshop = _locked_workshop(keep.workshop)
+        keep = _locked_contribution(workshop, keep.pk, keep_version)
+        diffs, moved, summed, removed = [], [], [], []
+        for duplicate, version in duplicates:
+            if duplicate.pk == keep.pk:
+                continue
+            dup = _locked_contribution(workshop, duplicate.pk, version)
+            for vote in Vote.objects.select_for_update().filter(contribution=dup):
+                kept_vote = (
+                    Vote.objects.select_for_update()
+                    .filter(contribution=keep, participant_id=vote.participant_id)
+                    .first()
+                )
+                if kept_vote is None:
+                    vote.contribution = keep
+                    vote.save(update_fields=["contribution"])
+                    moved.append({"vote": vote.pk, "from": dup.pk})
+                else:
+                    kept_vote.dots += vote.dots
+                    kept_vote.save(update_fields=["dots"])
+                    summed.append(
+                        {
+                            "vote": kept_vote.pk,
+                            "participant": vote.participant_id,
+                            "dots": vote.dots,
+                            "from": dup.pk,
+                        }
+                    )
+                    vote.delete()
+            # Cards merged into this one before now point to the one that stays, too.
+            for earlier in Contribution.objects.select_for_update().filter(merged_into=dup):
+                earlier.merged_into = keep
+                earlier.save(update_fields=["merged_into", "updated_at"])
+                diffs.append(_diff(earlier, {"merged_into": dup.pk}, {"merged_into": keep.pk}))
+            dup.merged_into = keep
+            dup.spotlight = False
+            dup.save(update_fields=["merged_into", "spotlight", "updated_at"])
+            diffs.append(
+                _diff(
+                    dup,
+                    {"merged_into": None, "spotlight": duplicate.spotlight},
+                    {"merged_into": keep.pk, "spotlight": False},
+                )
+            )
+            removed.append(dup.pk)
+        if not removed:
+            raise ActionRefused(_("Select at least one other post to merge into this one."))
+        keep.save(update_fields=["updated_at"])
+        log_change(
+            workshop,
+            actor,
+            "merge",
+            contribution=keep,
+            contributions=diffs,
+            votes={"moved": moved, "summed": summed, "into": keep.pk},
+            merged=removed,
+        )
+        publish_cards(workshop, [keep], removed, spotlight=True)
+    return keep
+
+
+def group_into_theme(
+    workshop: Workshop,
+    contributions: Sequence[Contribution],
+    actor: Participant | None,
+    *,
+    name: str = "",
+    theme: Theme | None = None,
+) -> Theme | None:
+    """Group contributions under a theme (a new one by `name`, or `theme`); with neither,
+    take them out of their themes. The wall re-flows when it is shown by theme."""
+    with transaction.atomic():
+        workshop = _locked_workshop(workshop)
+        created = None
+        if theme is None and name:
+            theme = Theme.objects.filter(workshop=workshop, name__iexact=name).first()
+            if theme is None:
+                order = Theme.objects.filter(workshop=workshop).aggregate(m=Max("order"))["m"] or 0
+                theme = created = Theme.objects.create(
+                    workshop=workshop, name=name, order=order + 1
+                )
+        elif theme is not None and theme.workshop_id != workshop.pk:
+            raise ActionRefused(_("That theme belongs to another workshop."))
+        target = theme.pk if theme else None
+        diffs = []
+        for contribution in contributions:
+            locked = _locked_contribution(workshop, contribution.pk)
+            if locked.theme_id == target:
+                continue
+            diffs.append(_diff(locked, {"theme": locked.theme_id}, {"theme": target}))
+            locked.theme_id = target
+            locked.save(update_fields=["theme", "updated_at"])
+        if not diffs and created is None:
+            return theme
+        log_change(
+            workshop,
+            actor,
+            "theme" if theme else "theme:clear",
+            contribution=contributions[0] if contributions else None,
+            contributions=diffs,
+            theme=target,
+            theme_name=theme.name if theme else "",
+            theme_created=created.pk if created else None,
+        )
+        publish_room(workshop, wall=True)
+    return theme

@@ -124,6 +124,11 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
             return render_region(workshop, self.access.view, self.access.participant, oob=True)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # Messages to this phone in the workshop's language (the socket has no request).
+        with translation.override(self.language):
+            await self.handle_message(text_data)
+
+    async def handle_message(self, text_data: str | None) -> None:
         if text_data is None or len(text_data) > MAX_FRAME:
             await self.send_error(_("That message was too large or not text, and was not saved."))
             return

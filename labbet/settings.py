@@ -102,7 +102,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "workshops:dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "sv"
@@ -140,15 +140,21 @@ if env_bool("HTTPS", False):
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "labbet@localhost")
+if os.environ.get("EMAIL_FILE_PATH"):  # for the file-based backend (one file per email)
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 
 # Product limits.
 LABBET_MAX_CONTRIBUTION_LENGTH = env_int("LABBET_MAX_CONTRIBUTION_LENGTH", 400)
 LABBET_REPLAY_LIMIT = 200  # more missed events than this: the client gets a fresh wall instead
 LABBET_PUBLIC_URL = os.environ.get("LABBET_PUBLIC_URL", "").rstrip("/")
+# Anyone may create a labber account at /accounts/signup/ (otherwise staff create them).
+LABBET_OPEN_SIGNUP = env_bool("LABBET_OPEN_SIGNUP", False)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # The report's PDF: WeasyPrint logs every screen-only CSS rule it skips, on every render.
+    "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
 }

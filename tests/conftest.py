@@ -232,10 +232,16 @@ PROJECTOR = {"viewport": {"width": 1920, "height": 1080}}
 def new_context(browser):
     contexts = []
 
-    def make(kind: str = "phone", **kwargs):
+    def make(kind: str = "phone", language: str | None = "en", **kwargs):
+        """A phone or projector; by default it has chosen English with the language switcher
+        (the demo workshop is Swedish), so tests read one language. language=None: no choice."""
         options = {**(PHONE if kind == "phone" else PROJECTOR), **kwargs}
         context = browser.new_context(**options)
         context.set_default_timeout(10_000)
+        if language:
+            context.add_cookies(
+                [{"name": "django_language", "value": language, "domain": "127.0.0.1", "path": "/"}]
+            )
         contexts.append(context)
         return context
 

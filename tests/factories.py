@@ -73,3 +73,8 @@ def post(
         workshop=workshop, author=author, kind=kind, text=text, **kwargs
     )
     return contribution
+
+
+def enter_by_invite(client, participant: Participant):
+    """Open a receiver's or challenger's personal link in `client`, as they would."""
+    return client.get(f"/i/{participant.invite_token}/")

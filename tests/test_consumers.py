@@ -69,7 +69,7 @@ async def test_phone_never_receives_a_pending_or_hidden_contribution():
     approved = await db(post)(workshop, text="Fine thought")
     await frames(phone, 1)
     await db(set_status)(approved, Contribution.Status.VISIBLE)
-    (phone_frame,) = (await frames(phone, 1))
+    (phone_frame,) = await frames(phone, 1)
     assert "Fine thought" in phone_frame
     for communicator in (phone, projector, console):
         await communicator.disconnect()

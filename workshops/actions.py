@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 
 from challenges.models import Challenge, Obstacle
+from insights.actions import publish_room
 from workshops.codes import new_token, normalise_code, random_code
 from workshops.models import Participant, Prompt, Workshop
 
@@ -35,8 +38,10 @@ def create_workshop(
     closing_words: str = "",
     moderation: str = Workshop.Moderation.OPEN,
     status: str = Workshop.Status.DRAFT,
+    dots_per_person: int = 3,
 ) -> Workshop:
     workshop = Workshop.objects.create(
+        dots_per_person=dots_per_person,
         code=normalise_code(code) if code else unused_code(),
         question=question,
         event=event,
@@ -108,3 +113,172 @@ def add_challenge(
 
 def add_prompt(workshop: Workshop, text: str) -> Prompt:
     return Prompt.objects.create(workshop=workshop, text=text)
+
+
+# --- Preparing a workshop (the labber's dashboard and setup page). ---
+
+# What a copy of a workshop takes along: the frame, not the room's posts or people.
+COPIED_FIELDS = (
+    "question",
+    "event",
+    "place",
+    "organiser",
+    "description",
+    "closing_words",
+    "language",
+    "moderation",
+    "dots_per_person",
+    "dots_per_suggestion",
+    "hide_tallies",
+    "projector_theme",
+    "wall_layout",
+    "timer_duration",
+    "lock_at_zero",
+)
+EDITABLE_FIELDS = (
+    "question",
+    "event",
+    "date",
+    "place",
+    "language",
+    "moderation",
+    "dots_per_person",
+)
+
+
+def _locked(workshop: Workshop) -> Workshop:
+    return Workshop.objects.select_for_update().get(pk=workshop.pk)
+
+
+@transaction.atomic
+def update_workshop(workshop: Workshop, **values: Any) -> Workshop:
+    """Change the workshop's details (question, event, date, place, language, moderation,
+    dots); screens that are already open follow."""
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable here: {sorted(unknown)}")
+    workshop = _locked(workshop)
+    for name, value in values.items():
+        setattr(workshop, name, value)
+    workshop.save(update_fields=list(values))
+    publish_room(workshop)
+    return workshop
+
+
+@transaction.atomic
+def duplicate_workshop(workshop: Workshop, created_by: AbstractBaseUser) -> Workshop:
+    """A fresh draft with the same frame (question, settings, challenges and obstacles) and
+    the same labbers; no posts, no invites, a new join code and projector link."""
+    copy = create_workshop(
+        question=workshop.question, created_by=created_by, status=Workshop.Status.DRAFT
+    )
+    for name in COPIED_FIELDS:
+        setattr(copy, name, getattr(workshop, name))
+    copy.save()
+    for challenge in workshop.challenges.prefetch_related("obstacles"):
+        add_challenge(
+            copy,
+            title=challenge.title,
+            description=challenge.description,
+            obstacles=[o.text for o in challenge.obstacles.all()],
+        )
+    for labber in workshop.participants.filter(role=Participant.Role.LABBER, user__isnull=False):
+        if labber.user_id != getattr(created_by, "pk", None):
+            add_colabber(copy, labber.user)
+    return copy
+
+
+@transaction.atomic
+def add_obstacle(challenge: Challenge, text: str) -> Obstacle:
+    workshop = _locked(challenge.workshop)
+    order = (
+        challenge.obstacles.order_by("-order").values_list("order", flat=True).first() or 0
+    ) + 1
+    obstacle = Obstacle.objects.create(challenge=challenge, text=text, order=order)
+    publish_room(workshop, wall=True)
+    return obstacle
+
+
+@transaction.atomic
+def move_obstacle(obstacle: Obstacle, step: int) -> None:
+    """Move an obstacle up (-1) or down (+1) among its challenge's obstacles."""
+    workshop = _locked(obstacle.challenge.workshop)
+    siblings = list(obstacle.challenge.obstacles.order_by("order", "id"))
+    index = next(i for i, o in enumerate(siblings) if o.pk == obstacle.pk)
+    target = index + step
+    if not 0 <= target < len(siblings):
+        return
+    siblings.insert(target, siblings.pop(index))
+    for order, sibling in enumerate(siblings):
+        if sibling.order != order:
+            sibling.order = order
+            sibling.save(update_fields=["order"])
+    publish_room(workshop, wall=True)
+
+
+@transaction.atomic
+def remove_obstacle(obstacle: Obstacle) -> None:
+    workshop = _locked(obstacle.challenge.workshop)
+    obstacle.delete()
+    publish_room(workshop, wall=True)
+
+
+@transaction.atomic
+def remove_challenge(challenge: Challenge) -> None:
+    workshop = _locked(challenge.workshop)
+    challenge.delete()
+    publish_room(workshop, wall=True)
+
+
+@transaction.atomic
+def add_colabber(workshop: Workshop, user: AbstractBaseUser) -> Participant:
+    """Another signed-in labber for this workshop (an existing account)."""
+    participant, _created = Participant.objects.get_or_create(
+        workshop=workshop,
+        user=user,
+        role=Participant.Role.LABBER,
+        defaults={"display_name": user.get_full_name() or user.get_username()},
+    )
+    return participant
+
+
+def mark_projector_opened(workshop: Workshop) -> bool:
+    """The room's computer opened its projector link (for the readiness checklist)."""
+    return bool(
+        Workshop.objects.filter(pk=workshop.pk, projector_opened_at__isnull=True).update(
+            projector_opened_at=timezone.now()
+        )
+    )
+
+
+@transaction.atomic
+def setup_challenge(
+    workshop: Workshop, *, title: str, description: str = "", obstacles: Sequence[str] = ()
+) -> Challenge:
+    """A challenge written on the setup page; screens already open show it at once."""
+    workshop = _locked(workshop)
+    challenge = add_challenge(workshop, title=title, description=description, obstacles=obstacles)
+    publish_room(workshop, wall=True)
+    return challenge
+
+
+# --- Labber accounts (without the Django admin). ---
+
+
+def create_labber_account(
+    *, username: str, email: str, first_name: str = "", last_name: str = ""
+) -> AbstractBaseUser:
+    """A labber's account made by staff; without a password until the labber chooses one
+    through the link emailed to them."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(
+        username=username, email=email, first_name=first_name, last_name=last_name
+    )
+
+
+def sign_up(*, username: str, email: str, password: str) -> AbstractBaseUser:
+    """The open sign-up (LABBET_OPEN_SIGNUP): a new labber's account."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(username=username, email=email, password=password)

@@ -3,84 +3,160 @@ htmx response and by a socket's fresh refresh alike (one template per thing)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from challenges.models import Challenge, Obstacle
-from insights.models import Contribution
-from workshops.models import Participant, Workshop
+from insights.models import Contribution, Theme
+from workshops.log import annotate
+from workshops.models import LogEntry, Participant, Workshop
 
 PHONE_WALL_SIZE = 60
 PROJECTOR_COLUMN_SIZE = 24
+# The console shows what waits and what was hidden as well, so its columns run longer.
+CONSOLE_COLUMN_SIZE = 60
+CONSOLE_LOG_SIZE = 30
 
 
 def contributions_for(workshop: Workshop, view: str) -> QuerySet[Contribution]:
     qs = (
         Contribution.objects.filter(workshop=workshop, merged_into__isnull=True)
         .select_related("author", "obstacle", "theme")
-        .order_by("-created_at", "-id")
+        .prefetch_related("merged__author", "votes", "claims__receiver")
+        .order_by("-pinned", "-created_at", "-id")
     )
     if view != "console":
         qs = qs.filter(status=Contribution.Status.VISIBLE)
+    else:
+        qs = qs.prefetch_related("edits")
     return qs
+
+
+def label_cards(contributions: list[Contribution]) -> list[Contribution]:
+    """Names and dots a card shows: a merged card's author and votes count on the one kept."""
+    for contribution in contributions:
+        people = [contribution.author, *(m.author for m in contribution.merged.all())]
+        names: list[str] = []
+        for person in people:
+            # Only the audience is credited by name; labbers and guests speak for themselves.
+            named = person is not None and person.role == Participant.Role.AUDIENCE
+            if named and person.display_name and person.display_name not in names:
+                names.append(person.display_name)
+        contribution.author_names = names
+        contribution.dot_count = sum(v.dots for v in contribution.votes.all())
+    return contributions
 
 
 def by_obstacle(workshop: Workshop) -> bool:
     return Obstacle.objects.filter(challenge__workshop=workshop).exists()
 
 
-def column_key(contribution: Contribution, obstacle_columns: bool) -> str:
-    if obstacle_columns:
+def resolved_layout(workshop: Workshop) -> str:
+    """The wall's columns: by theme, by kind, or by obstacle when the challenge has any."""
+    if workshop.wall_layout == Workshop.WallLayout.THEME:
+        return "theme"
+    if workshop.wall_layout == Workshop.WallLayout.KIND or not by_obstacle(workshop):
+        return "kind"
+    return "obstacle"
+
+
+def column_key(contribution: Contribution, layout: bool | str) -> str:
+    # `layout` was once "by obstacle or not"; True/False still mean that.
+    if layout is True or layout == "obstacle":
         return f"o{contribution.obstacle_id}" if contribution.obstacle_id else "general"
+    if layout == "theme":
+        return f"t{contribution.theme_id}" if contribution.theme_id else "unthemed"
     return contribution.kind
 
 
 def card_context(contribution: Contribution) -> dict[str, Any]:
     """What the live card templates need about one contribution."""
+    label_cards([contribution])
     return {
         "contribution": contribution,
-        "column": column_key(contribution, by_obstacle(contribution.workshop)),
+        "column": column_key(contribution, resolved_layout(contribution.workshop)),
     }
 
 
 def room_counts(workshop: Workshop) -> dict[str, int]:
+    live = Q(merged_into__isnull=True)
     return workshop.participants.aggregate(
         joined=Count("pk", filter=Q(role=Participant.Role.AUDIENCE)),
-    ) | {
-        "posts": Contribution.objects.filter(
-            workshop=workshop, status=Contribution.Status.VISIBLE, merged_into__isnull=True
-        ).count()
-    }
+    ) | Contribution.objects.filter(workshop=workshop).aggregate(
+        posts=Count("pk", filter=live & Q(status=Contribution.Status.VISIBLE)),
+        hidden=Count("pk", filter=live & Q(status=Contribution.Status.HIDDEN)),
+        pending=Count("pk", filter=live & Q(status=Contribution.Status.PENDING)),
+    )
 
 
-def wall_columns(workshop: Workshop, view: str) -> list[dict[str, Any]]:
-    contributions = list(contributions_for(workshop, view)[:400])
-    obstacles = list(
-        Obstacle.objects.filter(challenge__workshop=workshop).order_by(
+def _layout_columns(workshop: Workshop, layout: str) -> list[dict[str, Any]]:
+    if layout == "theme":
+        columns = [
+            {"key": f"t{t.pk}", "title": t.name, "number": None, "theme": t}
+            for t in Theme.objects.filter(workshop=workshop)
+        ]
+        columns.append({"key": "unthemed", "title": _("Not grouped yet"), "number": None})
+        return columns
+    if layout == "obstacle":
+        obstacles = Obstacle.objects.filter(challenge__workshop=workshop).order_by(
             "challenge__order", "order", "id"
         )
-    )
-    if obstacles:
         columns = [
             {"key": f"o{o.pk}", "title": o.text, "number": i}
             for i, o in enumerate(obstacles, start=1)
         ]
         columns.append({"key": "general", "title": None, "number": None})
-    else:
-        columns = [
-            {"key": kind, "title": label, "number": None}
-            for kind, label in Contribution.Kind.choices
-        ]
+        return columns
+    return [
+        {"key": kind, "title": label, "number": None} for kind, label in Contribution.Kind.choices
+    ]
+
+
+def wall_columns(workshop: Workshop, view: str) -> list[dict[str, Any]]:
+    size = CONSOLE_COLUMN_SIZE if view == "console" else PROJECTOR_COLUMN_SIZE
+    layout = resolved_layout(workshop)
+    contributions = label_cards(list(contributions_for(workshop, view)[:400]))
+    columns = _layout_columns(workshop, layout)
     index = {c["key"]: c for c in columns}
     for column in columns:
         column["contributions"] = []
     for contribution in contributions:
-        column = index[column_key(contribution, bool(obstacles))]
-        if len(column["contributions"]) < PROJECTOR_COLUMN_SIZE:
+        column = index.get(column_key(contribution, layout))
+        if column is not None and len(column["contributions"]) < size:
             column["contributions"].append(contribution)
     return columns
+
+
+def recent_log(workshop: Workshop, limit: int | None = CONSOLE_LOG_SIZE) -> list[LogEntry]:
+    entries = LogEntry.objects.filter(workshop=workshop).select_related("actor", "contribution")
+    return annotate(list(entries[:limit] if limit else entries))
+
+
+def console_context(workshop: Workshop) -> dict[str, Any]:
+    """What the console shows beyond the wall: the controls' state and the moderation log."""
+    return {
+        "log": recent_log(workshop),
+        "themes": list(Theme.objects.filter(workshop=workshop)),
+        "prompts": list(workshop.prompts.order_by("-created_at")[:6]),
+        "phases": Workshop.Phase.choices,
+        "moderation_modes": Workshop.Moderation.choices,
+        "wall_layouts": Workshop.WallLayout.choices,
+        "projector_themes": Workshop.ProjectorTheme.choices,
+    }
+
+
+def room_context(workshop: Workshop, wall: bool = False) -> dict[str, Any]:
+    """The context of a room-wide live event: the projector's region, the phone's prompt and
+    the console's controls (and its wall, when the columns themselves changed)."""
+    context = region_context(workshop, "projector")
+    context.update(console_context(workshop))
+    context["console_columns"] = wall_columns(workshop, "console") if wall else None
+    return context
 
 
 def region_context(
@@ -91,17 +167,67 @@ def region_context(
         "view": view,
         "participant": participant,
         "challenges": list(
-            Challenge.objects.filter(workshop=workshop).prefetch_related("obstacles")
+            Challenge.objects.filter(workshop=workshop)
+            .select_related("challenger")
+            .prefetch_related("obstacles")
         ),
         "prompt": workshop.current_prompt,
+        "timer": timer_state(workshop),
+        "posting_refusal": room_posting_refusal(workshop),
     }
     if view == "phone":
-        context["contributions"] = list(contributions_for(workshop, view)[:PHONE_WALL_SIZE])
+        context["contributions"] = label_cards(
+            list(contributions_for(workshop, view)[:PHONE_WALL_SIZE])
+        )
     else:
         context["columns"] = wall_columns(workshop, view)
         context["counts"] = room_counts(workshop)
-        context["spotlight"] = contributions_for(workshop, view).filter(spotlight=True).first()
+        context["spotlight"] = spotlight_of(workshop)
+    if view == "console":
+        context.update(console_context(workshop))
+    # Voting (issue 5): the projector's and the console's ranking, a phone's own dots.
+    from insights.votes import voting_context
+
+    context.update(voting_context(workshop, view, participant))
     return context
+
+
+def clock(seconds: int) -> str:
+    hours, rest = divmod(max(0, seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def timer_state(workshop: Workshop) -> dict[str, Any]:
+    """The countdown as the screens show it. A running timer carries its end (seconds since
+    the epoch): each screen counts down by itself, so no event is needed per second."""
+    if workshop.timer_ends_at is not None:
+        left = math.ceil((workshop.timer_ends_at - timezone.now()).total_seconds())
+        return {
+            "state": "running",
+            "ends": f"{workshop.timer_ends_at.timestamp():.3f}",
+            "seconds": max(0, left),
+            "clock": clock(left),
+        }
+    if workshop.timer_remaining:
+        left = workshop.timer_remaining
+        return {"state": "paused", "seconds": left, "clock": clock(left)}
+    if workshop.timer_remaining == 0:
+        return {"state": "done", "seconds": 0, "clock": clock(0)}
+    return {"state": "off", "seconds": 0, "clock": clock(workshop.timer_duration)}
+
+
+def room_posting_refusal(workshop: Workshop):
+    """Why nobody can post right now (None when the room is open), as every phone shows it."""
+    from insights.actions import posting_refusal  # the rule lives with the actions
+
+    return posting_refusal(workshop)
+
+
+def spotlight_of(workshop: Workshop) -> Contribution | None:
+    """The one contribution the projector shows large (only ever a visible one)."""
+    found = contributions_for(workshop, "projector").filter(spotlight=True).first()
+    return label_cards([found])[0] if found else None
 
 
 def render_region(

@@ -1,5 +1,6 @@
-/* Labbet's one script: the live socket's cursor and reconnects, and the phone's post form
-   (draft kept on the phone, sent over the socket, over HTTP when the socket is down). */
+/* Labbet's shared script: the live socket's cursor and reconnects, the phone's post form
+   (draft kept on the phone, sent over the socket, over HTTP when the socket is down), the
+   room's posting state on the phone, and the countdown every screen shows. */
 (function () {
   "use strict";
 
@@ -179,4 +180,95 @@
 
   document.addEventListener("DOMContentLoaded", restoreDraft);
   window.addEventListener("online", function () { resendPending(); });
+
+  /* --- The room's state on the phone: the server publishes it on #phone-prompt (posting open
+     or locked and why, the phase); the form follows it. The form itself is per person, so it
+     is never broadcast. --- */
+  var timerLocked = false;   // a countdown that locks at zero reached zero here
+
+  function syncPosting() {
+    var state = qs("#phone-prompt");
+    var f = form();
+    if (!state || !f) return;
+    var phase = state.dataset.phase;
+    if (phase && body.dataset.phase !== phase) {
+      var ta = textarea();
+      if (body.dataset.phase && (!ta || !ta.value.trim())) {
+        // A new phase asks for another kind of post: preselect it while nothing is written.
+        var radio = f.querySelector('input[name="kind"][value="' + state.dataset.defaultKind + '"]');
+        if (radio) radio.checked = true;
+      }
+      body.dataset.phase = phase;
+    }
+    if (f.hasAttribute("data-person-locked")) return;   // muted: the server's message stands
+    var open = state.dataset.canPost === "1" && !timerLocked;
+    var fieldset = f.querySelector(".post-fields");
+    var note = f.querySelector("[data-post-locked]");
+    if (fieldset) fieldset.disabled = !open;
+    if (note) {
+      note.hidden = open;
+      if (!open) note.textContent = timerLocked ? state.dataset.timerLockMessage : state.dataset.lockedMessage;
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", syncPosting);
+  body.addEventListener("htmx:wsAfterMessage", syncPosting);
+  body.addEventListener("htmx:afterSettle", syncPosting);
+
+  /* --- Countdown: each screen counts down by itself from the end time in the markup
+     (data-timer-ends, seconds since the epoch); the server sends nothing per second. --- */
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function clockText(s) {
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    return h ? h + ":" + pad(m) + ":" + pad(sec) : m + ":" + pad(sec);
+  }
+
+  function tick() {
+    var lockedNow = false;
+    document.querySelectorAll("[data-timer-ends]").forEach(function (el) {
+      var left = Math.max(0, Math.ceil((parseFloat(el.dataset.timerEnds) * 1000 - Date.now()) / 1000));
+      var clock = el.querySelector("[data-timer-clock]");
+      var text = clockText(left);
+      if (clock && clock.textContent !== text) clock.textContent = text;
+      el.classList.toggle("timer--ending", left > 0 && left <= 10);
+      if (left === 0 && !el.classList.contains("timer--done")) {
+        el.classList.add("timer--done");
+        var label = el.querySelector(".timer__label");
+        if (label && el.dataset.doneLabel) label.textContent = el.dataset.doneLabel;
+        el.dispatchEvent(new CustomEvent("labbet:timerdone", { bubbles: true }));
+      }
+      if (left === 0 && el.hasAttribute("data-lock-at-zero")) lockedNow = true;
+    });
+    if (lockedNow !== timerLocked) {
+      timerLocked = lockedNow;
+      syncPosting();
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", tick);
+  setInterval(tick, 250);
+
+  /* --- Voting, claims and invitations (issue 5). --- */
+  // A refusal (400/409) answers with the same fragment and a clear message in it: show it.
+  body.addEventListener("htmx:beforeSwap", function (evt) {
+    var status = evt.detail.xhr && evt.detail.xhr.status;
+    var elt = evt.detail.requestConfig && evt.detail.requestConfig.elt;
+    if ((status === 400 || status === 409) && elt && elt.closest && elt.closest("[data-swap-refusals]")) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
+
+  // Copy an invite link: the field stays selectable for anyone without a clipboard.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    if (!navigator.clipboard) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var field = document.getElementById(button.dataset.copy);
+      var status = button.parentNode.querySelector("[role=status]");
+      navigator.clipboard.writeText(field.value).then(function () {
+        if (status) status.textContent = button.dataset.copied || "Copied";
+      }, function () { field.select(); });
+    });
+  });
 })();

@@ -39,10 +39,12 @@ def _projector_workshop(request: HttpRequest, code: str) -> Workshop:
     return workshop
 
 
-@never_cache
-def projector(request: HttpRequest, code: str) -> HttpResponse:
-    workshop = _projector_workshop(request, code)
+def render_projector(
+    request: HttpRequest, workshop: Workshop, key: str = "", preview: bool = False
+) -> HttpResponse:
+    """The projector page: for the room's computer, and framed small in the console."""
     use_workshop_language(request, workshop)
+    # The cursor is read before the wall: whatever commits in between is replayed, not lost.
     cursor = workshop.live_seq
     context = region_context(workshop, "projector")
     url = join_url(request, workshop)
@@ -52,10 +54,17 @@ def projector(request: HttpRequest, code: str) -> HttpResponse:
             "join_url": url,
             "join_url_short": url.split("://", 1)[-1],
             "qr": qr_svg(url, _("QR code: join the workshop on your phone")),
-            "key": request.GET.get("key", ""),
+            "key": key,
+            "preview": preview,
         }
     )
     return render(request, "workshops/projector.html", context)
+
+
+@never_cache
+def projector(request: HttpRequest, code: str) -> HttpResponse:
+    workshop = _projector_workshop(request, code)
+    return render_projector(request, workshop, key=request.GET.get("key", ""))
 
 
 @never_cache
