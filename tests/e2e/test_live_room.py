@@ -163,3 +163,15 @@ def test_the_plain_form_works_without_javascript(new_context, live_server, proje
     phone.fill("#post-form textarea[name=text]", "   ")
     phone.click("#post-form button[type=submit]")
     assert phone.locator("#post-errors").is_visible()
+
+
+@pytest.mark.parametrize(("language", "code_label"), [("sv", "Kod"), ("en", "Code")])
+def test_the_projector_in_swedish_and_in_english(
+    new_context, live_server, projector_key, language, code_label
+):
+    page = new_context("projector", language=language).new_page()
+    page.goto(f"{live_server.url}/w/STAD26/projector/?key={projector_key}")
+    wait_live(page)
+    assert page.locator("html").get_attribute("lang") == language
+    assert page.locator(".join-code-label").inner_text().strip() == code_label
+    screenshot(page, f"projector-{language}")
