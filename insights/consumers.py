@@ -84,7 +84,7 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
         self.buffer: list[tuple[int, str]] = []
         self.group = live_group(access.workshop.pk, view)
         # Join before reading what was missed: nothing can fall between the two.
-        await get_hub().join(self.group, self)
+        await get_hub().join(self.group, self, start=access.workshop.live_seq)
         await self.accept()
         await self.catch_up(self.sent_seq)
 

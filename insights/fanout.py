@@ -9,15 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
 
+# How long a group waits for a frame that is still on its way before it reads it from the
+# database instead. Frames are sent after commit from each request's own thread, so event N+1
+# can overtake event N by a few milliseconds; it can never commit before N.
+GAP_WAIT = 0.2
+
 
 class Member(Protocol):
     async def deliver(self, seq: int, text: str) -> None: ...
+
+
+@dataclass
+class GroupOrder:
+    """Where a group stands in its workshop's cursor, and the frames that came early."""
+
+    last: int
+    early: dict[int, str] = field(default_factory=dict)
+    filling: asyncio.Task | None = None
 
 
 class Hub:
@@ -27,13 +43,16 @@ class Hub:
         self.channel: str | None = None
         self.subscribed: set[str] = set()
         self.relay_task: asyncio.Task | None = None
+        self.order: dict[str, GroupOrder] = {}
         # Guards the relay channel and each group subscription: a race here would subscribe
         # twice and double every frame.
         self.lock = asyncio.Lock()
 
-    async def join(self, group: str, member: Member) -> None:
+    async def join(self, group: str, member: Member, start: int = 0) -> None:
+        """Add a socket; `start` is the workshop's cursor as its consumer read it."""
         async with self.lock:
             self.members.setdefault(group, set()).add(member)
+            self.order.setdefault(group, GroupOrder(last=start))
             if self.channel is None:
                 self.channel = await self.layer.new_channel("relay.")
                 self.relay_task = asyncio.get_running_loop().create_task(self._relay())
@@ -49,6 +68,9 @@ class Hub:
             members.discard(member)
             if not members:
                 del self.members[group]
+                order = self.order.pop(group, None)
+                if order and order.filling:
+                    order.filling.cancel()
                 if group in self.subscribed and self.channel is not None:
                     self.subscribed.discard(group)
                     await self.layer.group_discard(group, self.channel)
@@ -60,16 +82,50 @@ class Hub:
         assert self.channel is not None
         while True:
             message = await self.layer.receive(self.channel)
-            members = self.members.get(message.get("group", ""))
-            if not members:
+            group = message.get("group", "")
+            order = self.order.get(group)
+            if order is None or message["seq"] <= order.last:
                 continue
-            seq, text = message["seq"], message["text"]
-            for member in list(members):
+            order.early[message["seq"]] = message["text"]
+            await self._deliver_in_order(group, order)
+            if order.early and order.filling is None:
+                order.filling = asyncio.get_running_loop().create_task(self._fill_gap(group))
+
+    async def _deliver_in_order(self, group: str, order: GroupOrder) -> None:
+        while order.last + 1 in order.early:
+            seq = order.last + 1
+            text = order.early.pop(seq)
+            order.last = seq
+            for member in list(self.members.get(group, ())):
                 try:
                     await member.deliver(seq, text)
                 except Exception:
                     # One broken socket must not stop the frame reaching the rest of the room.
                     logger.exception("live: delivering frame %s failed", seq)
+
+    async def _fill_gap(self, group: str) -> None:
+        from insights.live import frames_between, parse_group
+
+        await asyncio.sleep(GAP_WAIT)
+        order = self.order.get(group)
+        if order is None:
+            return
+        order.filling = None
+        if not order.early:
+            return
+        workshop_id, view = parse_group(group)
+        first_early = min(order.early)
+        missing = await database_sync_to_async(frames_between)(
+            workshop_id, view, order.last, first_early
+        )
+        for seq, text in missing:
+            order.early.setdefault(seq, text)
+        if order.last + 1 not in order.early:
+            logger.warning("live: %s skips to %s; events were not found", group, first_early)
+            order.last = first_early - 1
+        await self._deliver_in_order(group, order)
+        if order.early and order.filling is None:
+            order.filling = asyncio.get_running_loop().create_task(self._fill_gap(group))
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}

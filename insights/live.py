@@ -27,6 +27,12 @@ def live_group(workshop_id: int, view: str) -> str:
     return f"labbet.w{workshop_id}.{view}"
 
 
+def parse_group(group: str) -> tuple[int, str]:
+    """labbet.w<id>.<view> → (id, view)."""
+    _prefix, workshop, view = group.split(".")
+    return int(workshop[1:]), view
+
+
 def frame(seq: int, html: str, refresh: bool = False) -> str:
     """What goes over the socket: the cursor first, so a client can drop what it already has
     (and, on a fresh region, know that everything before it is covered)."""
@@ -90,3 +96,14 @@ def missed_events(
         (seq, frame(seq, frags.get(view, "")))
         for seq, frags in rows.values_list("seq", "fragments")
     ], current
+
+
+def frames_between(workshop_id: int, view: str, after: int, before: int) -> list[tuple[int, str]]:
+    """The frames of events after `after` and before `before`, oldest first."""
+    rows = LiveEvent.objects.filter(
+        workshop_id=workshop_id, seq__gt=after, seq__lt=before
+    ).order_by("seq")
+    return [
+        (seq, frame(seq, frags.get(view, "")))
+        for seq, frags in rows.values_list("seq", "fragments")
+    ]

@@ -73,3 +73,49 @@ async def test_one_failing_socket_does_not_stop_the_rest():
     await asyncio.sleep(0.05)
     assert good.frames == [(1, "x")]
     hub.relay_task.cancel()
+
+
+async def send_frame(group: str, seq: int, text: str) -> None:
+    await get_channel_layer().group_send(
+        group, {"type": "live.frame", "group": group, "seq": seq, "text": text}
+    )
+
+
+async def test_frames_that_overtake_each_other_reach_sockets_in_cursor_order():
+    # Each request sends its frames after commit from its own thread: N+1 can arrive first.
+    hub = Hub()
+    socket = Socket()
+    await hub.join("labbet.w4.phone", socket, start=0)
+    await send_frame("labbet.w4.phone", 2, "second")
+    await send_frame("labbet.w4.phone", 1, "first")
+    await send_frame("labbet.w4.phone", 1, "first again")
+    await asyncio.sleep(0.05)
+    assert socket.frames == [(1, "first"), (2, "second")]
+    hub.relay_task.cancel()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_frame_lost_on_the_way_is_read_from_the_database():
+    from channels.db import database_sync_to_async
+
+    from insights.live import frame, live_group
+    from insights.models import LiveEvent
+    from tests.factories import make_workshop
+
+    workshop = await database_sync_to_async(make_workshop)()
+    for seq in (1, 2, 3):
+        await database_sync_to_async(LiveEvent.objects.create)(
+            workshop=workshop, seq=seq, kind="test", fragments={"phone": f"<p>event {seq}</p>"}
+        )
+    group = live_group(workshop.pk, "phone")
+    hub = Hub()
+    socket = Socket()
+    await hub.join(group, socket, start=0)
+    await send_frame(group, 1, frame(1, "<p>event 1</p>"))
+    await send_frame(group, 3, frame(3, "<p>event 3</p>"))
+    await asyncio.sleep(0.05)
+    assert [seq for seq, _ in socket.frames] == [1]
+    await asyncio.sleep(0.4)
+    assert [seq for seq, _ in socket.frames] == [1, 2, 3]
+    assert "event 2" in socket.frames[1][1]
+    hub.relay_task.cancel()
