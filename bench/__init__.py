@@ -1,0 +1,1 @@
+"""`python -m bench`: the live room under load (N phone sockets, R posts/s, what reached whom)."""

@@ -1,0 +1,177 @@
+"""How the bench reaches a server as the room does: phones join over HTTP and open a socket,
+posters post the phone's form; against the raw server, a control socket stands in for posts."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import re
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import Protocol
+from urllib.parse import urlencode
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from bench.servers import CODE, Server
+
+CURSOR = re.compile(rb'<body[^>]*\sdata-cursor="(\d+)"')
+
+
+@dataclass
+class Endpoint:
+    """Where one socket connects, and the headers a browser would send with it."""
+
+    url: str
+    origin: str
+    headers: dict[str, str]
+
+
+class Client(Protocol):
+    failures: Counter[str]
+
+    async def phone(self, index: int) -> Endpoint: ...
+    def projector(self) -> Endpoint: ...
+    async def open_posters(self, count: int) -> None: ...
+    async def post(self, i: int, text: str) -> bool: ...
+    async def close(self) -> None: ...
+
+
+@dataclass
+class Session:
+    port: int
+    sessionid: str
+    csrftoken: str
+    cursor: int
+
+
+class AppClient:
+    """The app over HTTP (stdlib http.client in a thread pool) and its workshop socket."""
+
+    def __init__(self, server: Server, threads: int = 64) -> None:
+        self.server = server
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
+        self.posters: list[Session] = []
+        self.failures: Counter[str] = Counter()
+
+    def _origin(self, port: int) -> str:
+        return f"http://127.0.0.1:{port}"
+
+    def _join(self, port: int) -> Session:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            conn.request("GET", f"/j/{CODE}/")
+            response = conn.getresponse()
+            body = response.read()
+        finally:
+            conn.close()
+        if response.status != 200:
+            raise ConnectionRefusedError(f"GET /j/{CODE}/ answered {response.status}")
+        cookies = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            cookies.load(header)
+        match = CURSOR.search(body)
+        if "sessionid" not in cookies or "csrftoken" not in cookies or match is None:
+            raise ConnectionRefusedError("the phone page set no session/CSRF cookie or cursor")
+        return Session(port, cookies["sessionid"].value, cookies["csrftoken"].value, int(match[1]))
+
+    async def _join_async(self, index: int) -> Session:
+        port = self.server.ports[index % len(self.server.ports)]
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self._join, port)
+
+    async def phone(self, index: int) -> Endpoint:
+        s = await self._join_async(index)
+        url = f"ws://127.0.0.1:{s.port}/ws/w/{CODE}/?view=phone&cursor={s.cursor}"
+        return Endpoint(url, self._origin(s.port), {"Cookie": f"sessionid={s.sessionid}"})
+
+    def projector(self) -> Endpoint:
+        port, key = self.server.ports[0], self.server.projector_key
+        url = f"ws://127.0.0.1:{port}/ws/w/{CODE}/?view=projector&key={key}"
+        return Endpoint(url, self._origin(port), {})
+
+    async def open_posters(self, count: int) -> None:
+        self.posters = list(await asyncio.gather(*(self._join_async(i) for i in range(count))))
+
+    def _post(self, s: Session, text: str) -> bool:
+        key = uuid.uuid4().hex
+        form = {"kind": "insight", "text": text, "client_key": key}
+        origin = self._origin(s.port)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"sessionid={s.sessionid}; csrftoken={s.csrftoken}",
+            "X-CSRFToken": s.csrftoken,
+            "HX-Request": "true",
+            "Origin": origin,
+            "Referer": f"{origin}/j/{CODE}/",
+        }
+        body = urlencode({**form, "csrfmiddlewaretoken": s.csrftoken})
+        # A connection per post: a phone on the venue wifi does not keep one open either.
+        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
+        try:
+            conn.request("POST", f"/j/{CODE}/post/", body, headers)
+            response = conn.getresponse()
+            answer = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.failures[type(exc).__name__] += 1
+            return False
+        finally:
+            conn.close()
+        # 200 alone is not enough: a form error is a 200 too; the saved post names its key.
+        if response.status != 200 or f'data-sent-key="{key}"'.encode() not in answer:
+            self.failures[f"HTTP {response.status}"] += 1
+            return False
+        return True
+
+    async def post(self, i: int, text: str) -> bool:
+        poster = self.posters[i % len(self.posters)]
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self._post, poster, text)
+
+    async def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+class RawClient:
+    """bench/raw_server.py: no HTTP; posts go as `<i> <text>` over one control socket."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.control: ClientConnection | None = None
+        self.waiting: dict[int, asyncio.Future[bool]] = {}
+        self.reader: asyncio.Task | None = None
+        self.failures: Counter[str] = Counter()
+
+    def _endpoint(self, path: str) -> Endpoint:
+        port = self.server.ports[0]
+        return Endpoint(f"ws://127.0.0.1:{port}{path}", f"http://127.0.0.1:{port}", {})
+
+    async def phone(self, index: int) -> Endpoint:
+        return self._endpoint(f"/ws/w/{CODE}/?view=phone&cursor=0")
+
+    def projector(self) -> Endpoint:
+        return self._endpoint(f"/ws/w/{CODE}/?view=projector")
+
+    async def open_posters(self, count: int) -> None:
+        self.control = await connect(self._endpoint("/control").url, compression=None)
+        self.reader = asyncio.create_task(self._acks())
+
+    async def _acks(self) -> None:
+        assert self.control is not None
+        async for message in self.control:
+            future = self.waiting.pop(int(str(message).split()[1]), None)
+            if future is not None and not future.done():
+                future.set_result(True)
+
+    async def post(self, i: int, text: str) -> bool:
+        assert self.control is not None
+        future = self.waiting[i] = asyncio.get_running_loop().create_future()
+        await self.control.send(f"{i} {text}")
+        return await future
+
+    async def close(self) -> None:
+        if self.control is not None:
+            await self.control.close()
+        if self.reader is not None:
+            self.reader.cancel()
