@@ -11,8 +11,8 @@ A4_AT_96_DPI = {"width": 794, "height": 1123}
 QUESTION = "Hur kan vi tillsammans utveckla den smarta och hållbara staden?"
 
 
-def signed_in_labber(new_context, base_url: str):
-    page = new_context("projector", viewport=A4_AT_96_DPI).new_page()
+def signed_in_labber(new_context, base_url: str, language: str | None = "en"):
+    page = new_context("projector", viewport=A4_AT_96_DPI, language=language).new_page()
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=username]", "labbare")
     page.fill("input[name=password]", "labbet-demo")
@@ -21,13 +21,15 @@ def signed_in_labber(new_context, base_url: str):
     return page
 
 
-def test_labber_prints_the_report_as_an_a4_document(new_context, live_server):
-    page = signed_in_labber(new_context, live_server.url)
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_labber_prints_the_report_as_an_a4_document(new_context, live_server, language):
+    page = signed_in_labber(new_context, live_server.url, language)
     page.goto(f"{live_server.url}/w/STAD26/report/")
     expect(page.locator("h1")).to_have_text(QUESTION)
     expect(page.locator(".report-tools")).to_be_visible()
     expect(page.locator(".time-rel").first).to_be_visible()
-    screenshot(page, "report-screen")
+    assert page.locator("html").get_attribute("lang") == language
+    screenshot(page, f"report-screen-{language}")
 
     page.emulate_media(media="print")
     # On paper: no site header, tools or switches; exact dates instead of "3 weeks ago".
@@ -36,7 +38,7 @@ def test_labber_prints_the_report_as_an_a4_document(new_context, live_server):
     expect(page.locator(".time-abs").first).to_be_visible()
     expect(page.locator(".time-rel").first).to_be_hidden()
     expect(page.get_by_text("Få alla att inse värdet av att dela data")).to_be_visible()
-    screenshot(page, "report-print")
+    screenshot(page, f"report-print-{language}")
     pdf = page.pdf(format="A4", print_background=True)
     assert pdf.startswith(b"%PDF-")
 
