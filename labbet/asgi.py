@@ -10,6 +10,12 @@ from django.core.exceptions import ImproperlyConfigured
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labbet.settings")
 try:
     settings.INSTALLED_APPS  # noqa: B018 - read the environment now, to fail with its message
+    try:
+        settings.SECRET_KEY  # noqa: B018 - Django refuses an empty key on access
+    except ImproperlyConfigured:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (for local use, DEBUG=1 generates one)."
+        ) from None
 except ImproperlyConfigured as exc:
     sys.exit(f"Labbet cannot start: {exc}")
 django_asgi_app = get_asgi_application()

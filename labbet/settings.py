@@ -6,7 +6,6 @@ import os
 import secrets
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from labbet.env import channel_layers_config, database_config, env_bool, env_int, env_list
@@ -23,9 +22,9 @@ def _secret_key() -> str:
     if key:
         return key
     if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off (for local use, DEBUG=1 generates one)."
-        )
+        # Left empty: Django refuses to use an empty key, and labbet/asgi.py refuses to serve
+        # without one; commands that need no key (migrations) still run.
+        return ""
     # Kept in var/ so sessions survive a restart of the local server.
     path = VAR_DIR / "secret_key"
     if not path.exists():

@@ -96,10 +96,27 @@ def test_startup_stops_with_a_message_naming_the_variable(tmp_path, variable, va
     assert result.stderr.startswith("Labbet cannot start:"), result.stderr
 
 
-def test_secret_key_is_required_when_debug_is_off(tmp_path):
-    result = run_check(tmp_path, DEBUG="0", SECRET_KEY="")
+def test_the_server_will_not_start_without_a_secret_key_when_debug_is_off(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "labbet.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "",
+        "LABBET_VAR_DIR": str(tmp_path),
+    }
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import labbet.asgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
+    assert "Labbet cannot start: SECRET_KEY must be set" in result.stderr
+    # Commands that need no key, such as the migration check, still run.
+    assert run_check(tmp_path, DEBUG="0", SECRET_KEY="").returncode == 0
 
 
 def test_local_secret_key_is_generated_once_and_kept(tmp_path):
