@@ -207,7 +207,8 @@ def undo(workshop: Workshop, entry_id: int, actor: Participant | None) -> LogEnt
     """Reverse one logged move, if nothing has changed it since; the undo is logged too."""
     workshop = _locked(workshop)
     entry = (
-        LogEntry.objects.select_for_update()
+        # of=self: PostgreSQL cannot lock the nullable side of the actor/contribution joins.
+        LogEntry.objects.select_for_update(of=("self",))
         .select_related("actor", "contribution")
         .filter(workshop=workshop, pk=entry_id)
         .first()
