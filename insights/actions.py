@@ -15,7 +15,14 @@ from insights.live import publish
 from insights.models import Contribution, ContributionEdit, Theme, Vote
 from workshops.log import card_version, log_change
 from workshops.models import Participant, Workshop
-from workshops.regions import card_context, recent_log, room_context, room_counts, spotlight_of
+from workshops.regions import (
+    card_context,
+    card_contexts,
+    recent_log,
+    room_context,
+    room_counts,
+    spotlight_of,
+)
 
 POSTING_PHASES = {
     Workshop.Phase.JOIN,
@@ -203,7 +210,7 @@ def publish_cards(
         workshop,
         "contribution.updated",
         {
-            "cards": [card_context(c) for c in changed],
+            "cards": card_contexts(changed),
             "removed": list(removed),
             "counts": room_counts(workshop),
             "log": recent_log(workshop),

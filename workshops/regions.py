@@ -4,6 +4,7 @@ htmx response and by a socket's fresh refresh alike (one template per thing)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -65,22 +66,27 @@ def resolved_layout(workshop: Workshop) -> str:
     return "obstacle"
 
 
-def column_key(contribution: Contribution, layout: bool | str) -> str:
-    # `layout` was once "by obstacle or not"; True/False still mean that.
-    if layout is True or layout == "obstacle":
+def column_key(contribution: Contribution, layout: str) -> str:
+    if layout == "obstacle":
         return f"o{contribution.obstacle_id}" if contribution.obstacle_id else "general"
     if layout == "theme":
         return f"t{contribution.theme_id}" if contribution.theme_id else "unthemed"
     return contribution.kind
 
 
+def card_contexts(contributions: Sequence[Contribution]) -> list[dict[str, Any]]:
+    """What the live card templates need about each contribution: labelled in one pass, with
+    the wall's layout read once (not once per card)."""
+    cards = list(contributions)
+    if not cards:
+        return []
+    label_cards(cards)
+    layout = resolved_layout(cards[0].workshop)
+    return [{"contribution": c, "column": column_key(c, layout)} for c in cards]
+
+
 def card_context(contribution: Contribution) -> dict[str, Any]:
-    """What the live card templates need about one contribution."""
-    label_cards([contribution])
-    return {
-        "contribution": contribution,
-        "column": column_key(contribution, resolved_layout(contribution.workshop)),
-    }
+    return card_contexts([contribution])[0]
 
 
 def room_counts(workshop: Workshop) -> dict[str, int]:
