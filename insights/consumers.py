@@ -10,11 +10,12 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from insights.fanout import get_hub
+from insights.fanout import get_hub, server_protocol
 from insights.live import frame, live_group, missed_events
 from workshops.access import (
     find_workshop,
@@ -63,6 +64,7 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "labbet-no-per-socket-channel"
 
     group: str | None = None
+    wire = None
 
     async def connect(self) -> None:
         params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -78,26 +80,29 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
             await self.close(code=access)
             return
         self.access = access
-        self.language = access.workshop.language
+        self.language = self.chosen_language(view) or access.workshop.language
         self.sent_seq = cursor if cursor is not None else access.workshop.live_seq
         self.replaying = True
         self.buffer: list[tuple[int, str]] = []
+        # The hub writes live frames straight to daphne's protocol (see insights/fanout.py).
+        self.wire = server_protocol(self.scope.get("labbet.server_send"))
         self.group = live_group(access.workshop.pk, view)
         # Join before reading what was missed: nothing can fall between the two.
         await get_hub().join(self.group, self, start=access.workshop.live_seq)
         await self.accept()
         await self.catch_up(self.sent_seq)
 
+    def chosen_language(self, view: str) -> str | None:
+        """A phone that chose a language gets its own answers (acknowledgements, errors) in it;
+        the live wall stays in the workshop's language, rendered once for the whole room."""
+        if view != "phone":
+            return None
+        chosen = self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME)
+        return chosen if chosen in dict(settings.LANGUAGES) else None
+
     async def disconnect(self, code: int) -> None:
         if self.group is not None:
             await get_hub().leave(self.group, self)
-
-    async def deliver(self, seq: int, text: str) -> None:
-        if self.replaying:
-            self.buffer.append((seq, text))
-        elif seq > self.sent_seq:
-            self.sent_seq = seq
-            await self.send(text_data=text)
 
     async def catch_up(self, cursor: int) -> None:
         self.replaying = True

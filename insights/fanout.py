@@ -8,14 +8,22 @@ hop per process per event, on the in-memory layer and across processes on Redis 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
+
+# How many sockets get a frame before the loop lets other work (HTTP requests, pings) run.
+YIELD_EVERY = 200
+
+# How often a process checks that none of its groups fell behind the database without a frame
+# arriving to show it (a broadcast lost while Redis was down, say).
+RESYNC_EVERY = 2.0
 
 # How long a group waits for a frame that is still on its way before it reads it from the
 # database instead. Frames are sent after commit from each request's own thread, so event N+1
@@ -24,7 +32,32 @@ GAP_WAIT = 0.2
 
 
 class Member(Protocol):
-    async def deliver(self, seq: int, text: str) -> None: ...
+    replaying: bool
+    sent_seq: int
+    buffer: list[tuple[int, str]]
+    # daphne's websocket protocol (autobahn's) when the socket can be written to directly.
+    wire: Any
+
+    async def send(self, text_data: str) -> None: ...
+
+
+def server_protocol(send: Any) -> Any:
+    """The autobahn protocol behind daphne's `send` callable, or None.
+
+    daphne hands each application `partial(server.handle_reply, protocol)`; with the protocol,
+    a frame can be framed once per event (autobahn's prepareMessage, made for broadcasting) and
+    written to every socket, instead of passing through the session middleware, daphne and
+    autobahn's framing once per socket. Anything else (the test communicator, another server)
+    gets None and the consumer's own send."""
+    if not isinstance(send, functools.partial) or not send.args:
+        return None
+    protocol = send.args[0]
+    needed = ("sendPreparedMessage", "factory", "state", "STATE_OPEN")
+    if not all(hasattr(protocol, name) for name in needed):
+        return None
+    if not hasattr(protocol.factory, "prepareMessage"):
+        return None
+    return protocol
 
 
 @dataclass
@@ -34,6 +67,9 @@ class GroupOrder:
     last: int
     early: dict[int, str] = field(default_factory=dict)
     filling: asyncio.Task | None = None
+    # The relay and the gap filler both deliver; one at a time, or a socket could get N+1
+    # while N is still on its way to it.
+    delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class Hub:
@@ -80,6 +116,14 @@ class Hub:
 
     async def _relay(self) -> None:
         assert self.channel is not None
+        resync = asyncio.get_running_loop().create_task(self._resync())
+        try:
+            await self._relay_frames()
+        finally:
+            resync.cancel()
+
+    async def _relay_frames(self) -> None:
+        assert self.channel is not None
         while True:
             message = await self.layer.receive(self.channel)
             group = message.get("group", "")
@@ -92,16 +136,72 @@ class Hub:
                 order.filling = asyncio.get_running_loop().create_task(self._fill_gap(group))
 
     async def _deliver_in_order(self, group: str, order: GroupOrder) -> None:
-        while order.last + 1 in order.early:
-            seq = order.last + 1
-            text = order.early.pop(seq)
-            order.last = seq
-            for member in list(self.members.get(group, ())):
-                try:
-                    await member.deliver(seq, text)
-                except Exception:
-                    # One broken socket must not stop the frame reaching the rest of the room.
-                    logger.exception("live: delivering frame %s failed", seq)
+        async with order.delivering:
+            while order.last + 1 in order.early:
+                seq = order.last + 1
+                text = order.early.pop(seq)
+                order.last = seq
+                await self._send_to_all(group, seq, text)
+
+    async def _send_to_all(self, group: str, seq: int, text: str) -> None:
+        prepared = None
+        for n, member in enumerate(list(self.members.get(group, ())), start=1):
+            try:
+                if member.replaying:
+                    member.buffer.append((seq, text))
+                    continue
+                if seq <= member.sent_seq:
+                    continue
+                member.sent_seq = seq
+                wire = member.wire
+                if wire is None:
+                    await member.send(text_data=text)
+                elif wire.state == wire.STATE_OPEN:
+                    if prepared is None:
+                        prepared = wire.factory.prepareMessage(text.encode())
+                    wire.sendPreparedMessage(prepared)
+            except Exception:
+                # One broken socket must not stop the frame reaching the rest of the room.
+                logger.exception("live: delivering frame %s failed", seq)
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+
+    async def _resync(self) -> None:
+        """Gaps show when the next frame arrives; this finds the ones no frame follows. A group
+        that stays behind the workshop's cursor for two rounds, with nothing on its way, reads
+        what it missed from the database."""
+        from insights.live import frames_between, latest_cursors, parse_group
+
+        stuck: dict[str, int] = {}
+        while True:
+            await asyncio.sleep(RESYNC_EVERY)
+            groups = {group: parse_group(group) for group in self.order}
+            if not groups:
+                continue
+            try:
+                latest = await database_sync_to_async(latest_cursors)(
+                    {workshop_id for workshop_id, _view in groups.values()}
+                )
+            except Exception:
+                logger.warning("live: could not read the cursors to resync", exc_info=True)
+                continue
+            for group, (workshop_id, view) in groups.items():
+                order = self.order.get(group)
+                head = latest.get(workshop_id, 0)
+                if order is None or head <= order.last or order.early or order.filling:
+                    stuck.pop(group, None)
+                    continue
+                if stuck.get(group) != order.last:
+                    stuck[group] = order.last  # behind: give a frame in flight one more round
+                    continue
+                stuck.pop(group)
+                missing = await database_sync_to_async(frames_between)(
+                    workshop_id, view, order.last, head + 1
+                )
+                logger.warning("live: %s resyncs %d missed events", group, len(missing))
+                for seq, text in missing:
+                    order.early.setdefault(seq, text)
+                await self._deliver_in_order(group, order)
 
     async def _fill_gap(self, group: str) -> None:
         from insights.live import frames_between, parse_group

@@ -53,7 +53,9 @@ def publish(workshop: Workshop, kind: str, context: dict[str, Any] | None = None
     workshop.live_seq = seq
     fragments = render_views(f"insights/live/{kind.replace('.', '_')}.html", workshop, context)
     event = LiveEvent.objects.create(workshop=workshop, seq=seq, kind=kind, fragments=fragments)
-    transaction.on_commit(lambda: send_frames(workshop.pk, seq, fragments))
+    # robust: the change is committed whatever happens to the broadcast (Redis down, say);
+    # screens then catch up from the stored event (insights/fanout.py's resync, or replay).
+    transaction.on_commit(lambda: send_frames(workshop.pk, seq, fragments), robust=True)
     return event
 
 
@@ -96,6 +98,11 @@ def missed_events(
         (seq, frame(seq, frags.get(view, "")))
         for seq, frags in rows.values_list("seq", "fragments")
     ], current
+
+
+def latest_cursors(workshop_ids: Iterable[int]) -> dict[int, int]:
+    """Each workshop's current cursor, in one query."""
+    return dict(Workshop.objects.filter(pk__in=list(workshop_ids)).values_list("pk", "live_seq"))
 
 
 def frames_between(workshop_id: int, view: str, after: int, before: int) -> list[tuple[int, str]]:

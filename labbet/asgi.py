@@ -26,11 +26,23 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from labbet.routing import websocket_urlpatterns  # noqa: E402
 
+
+class KeepServerSend:
+    """Keeps the server's own `send` in the scope before the session middleware wraps it, so
+    the live fan-out can write frames to the socket directly (insights/fanout.py)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        return await self.app({**scope, "labbet.server_send": send}, receive, send)
+
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        "websocket": KeepServerSend(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -11,11 +11,18 @@ pytestmark = pytest.mark.asyncio
 
 
 class Socket:
+    """A consumer as the hub sees it, without a daphne protocol to write to."""
+
+    wire = None
+    replaying = False
+
     def __init__(self) -> None:
         self.frames: list[tuple[int, str]] = []
+        self.sent_seq = 0
+        self.buffer: list[tuple[int, str]] = []
 
-    async def deliver(self, seq: int, text: str) -> None:
-        self.frames.append((seq, text))
+    async def send(self, text_data: str) -> None:
+        self.frames.append((self.sent_seq, text_data))
 
 
 async def test_concurrent_joins_subscribe_once_and_each_frame_arrives_once(monkeypatch):
@@ -61,7 +68,7 @@ async def test_one_failing_socket_does_not_stop_the_rest():
     hub = Hub()
 
     class Broken(Socket):
-        async def deliver(self, seq, text):
+        async def send(self, text_data):
             raise ConnectionError("gone")
 
     good = Socket()
@@ -118,4 +125,85 @@ async def test_a_frame_lost_on_the_way_is_read_from_the_database():
     await asyncio.sleep(0.4)
     assert [seq for seq, _ in socket.frames] == [1, 2, 3]
     assert "event 2" in socket.frames[1][1]
+    hub.relay_task.cancel()
+
+
+class Factory:
+    def __init__(self) -> None:
+        self.prepared: list[bytes] = []
+
+    def prepareMessage(self, payload: bytes):  # noqa: N802 - autobahn's name
+        self.prepared.append(payload)
+        return ("prepared", payload)
+
+
+class Wire:
+    """Stands for daphne's autobahn protocol."""
+
+    STATE_OPEN = 3
+
+    def __init__(self, factory: Factory, state: int = 3) -> None:
+        self.factory = factory
+        self.state = state
+        self.written: list[bytes] = []
+
+    def sendPreparedMessage(self, prepared):  # noqa: N802 - autobahn's name
+        self.written.append(prepared[1])
+
+    def handle_reply(self, message):  # daphne's protocol has it too
+        raise AssertionError("the hub writes prepared frames, not ASGI messages")
+
+
+async def test_under_daphne_a_frame_is_framed_once_and_written_to_every_open_socket():
+    import functools
+
+    from insights.fanout import server_protocol
+
+    class Server:
+        async def handle_reply(self, protocol, message):
+            protocol.handle_reply(message)
+
+    factory = Factory()
+    wires = [Wire(factory) for _ in range(450)] + [Wire(factory, state=0)]
+    # What daphne passes each application as `send`:
+    sends = [functools.partial(Server().handle_reply, wire) for wire in wires]
+    assert all(server_protocol(send) is wire for send, wire in zip(sends, wires, strict=True))
+    assert server_protocol(Socket().send) is None
+
+    hub = Hub()
+    sockets = []
+    for wire in wires:
+        socket = Socket()
+        socket.wire = wire
+        sockets.append(socket)
+        await hub.join("labbet.w9.phone", socket)
+    await send_frame("labbet.w9.phone", 1, "ett")
+    await send_frame("labbet.w9.phone", 2, "två")
+    await asyncio.sleep(0.1)
+    assert factory.prepared == ["ett".encode(), "två".encode()]
+    assert all(wire.written == [b"ett", "två".encode()] for wire in wires[:-1])
+    assert wires[-1].written == []  # closed: nothing written
+    hub.relay_task.cancel()
+
+
+async def test_a_gap_filled_from_the_database_while_the_relay_delivers_keeps_every_socket_in_order(
+    monkeypatch,
+):
+    # The relay yields to other work every YIELD_EVERY sockets; the gap filler must not slip
+    # a later frame in between.
+    import insights.fanout as fanout
+
+    monkeypatch.setattr(fanout, "YIELD_EVERY", 1)
+    hub = Hub()
+    sockets = [Socket() for _ in range(20)]
+    for socket in sockets:
+        await hub.join("labbet.w10.phone", socket)
+    order = hub.order["labbet.w10.phone"]
+    order.early[1] = "one"
+    order.early[2] = "two"
+    await asyncio.gather(
+        hub._deliver_in_order("labbet.w10.phone", order),
+        hub._deliver_in_order("labbet.w10.phone", order),
+    )
+    assert all(s.frames == [(1, "one"), (2, "two")] for s in sockets)
     hub.relay_task.cancel()
