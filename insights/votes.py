@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from insights.errors import ActionRefused
 from insights.live import publish
 from insights.models import Contribution, Vote
+from labbet.limits import check_vote_rate
 from workshops.models import LogEntry, Participant, Workshop
 
 PROJECTOR_RANKING_SIZE = 10
@@ -280,6 +281,7 @@ def _check_voting(workshop: Workshop, participant: Participant) -> None:
 
 def add_dot(workshop: Workshop, participant: Participant, contribution_id: int) -> int:
     """Put one dot on a suggestion; the dots this person has left."""
+    check_vote_rate(participant)
     with transaction.atomic():
         workshop = _locked_workshop(workshop)
         _check_voting(workshop, participant)
@@ -317,6 +319,7 @@ def add_dot(workshop: Workshop, participant: Participant, contribution_id: int) 
 
 def take_back_dot(workshop: Workshop, participant: Participant, contribution_id: int) -> int:
     """Take one dot back from a suggestion; the dots this person has left."""
+    check_vote_rate(participant)
     with transaction.atomic():
         workshop = _locked_workshop(workshop)
         _check_voting(workshop, participant)

@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from labbet.env import channel_layers_config, database_config, env_bool, env_int, env_list
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "django_htmx",
+    "csp",
     "workshops",
     "challenges",
     "insights",
@@ -59,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "labbet.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -68,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "labbet.limits.LimitsMiddleware",
 ]
 
 ROOT_URLCONF = "labbet.urls"
@@ -91,6 +96,19 @@ TEMPLATES = [
 
 DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR / "labbet.sqlite3")}
 CHANNEL_LAYERS = channel_layers_config(os.environ.get("REDIS_URL"))
+# The abuse limits' counters (labbet/limits.py). In memory they are per process: with several
+# daphne processes each allows the full rate; with REDIS_URL they are shared.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "labbet",
+        }
+        if os.environ.get("REDIS_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "labbet"}
+    )
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -129,13 +147,32 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Strict: no inline script or style anywhere (labbet/csp.py adds the socket's own address, and
+# lets the console frame its projector preview, the one page that sets SAMEORIGIN).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 if env_bool("HTTPS", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = False
+    # Preloading binds the whole domain to HTTPS in browsers for good: the operator's choice.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "labbet@localhost")
@@ -148,6 +185,38 @@ LABBET_REPLAY_LIMIT = 200  # more missed events than this: the client gets a fre
 LABBET_PUBLIC_URL = os.environ.get("LABBET_PUBLIC_URL", "").rstrip("/")
 # Anyone may create a labber account at /accounts/signup/ (otherwise staff create them).
 LABBET_OPEN_SIGNUP = env_bool("LABBET_OPEN_SIGNUP", False)
+
+
+def _env_rate(name: str, default: tuple[int, int] | None) -> tuple[int, int] | None:
+    """A rate from the environment: COUNT/SECONDS (e.g. 5/30), or off."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"off", "0", "none"}:
+        return None
+    try:
+        count, seconds = (int(part) for part in raw.split("/"))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be COUNT/SECONDS (e.g. 5/30) or off; got {raw!r}."
+        ) from None
+    if count < 1 or seconds < 1:
+        raise ImproperlyConfigured(f"{name} must be COUNT/SECONDS, both above 0; got {raw!r}.")
+    return count, seconds
+
+
+# Abuse limits (labbet/limits.py), each (count, seconds) or None for no limit.
+LABBET_RATE_LIMITS = {
+    # Posts from one phone, over HTTP or the socket alike (labbers are not limited).
+    "post": _env_rate("LABBET_RATE_POST", (5, 30)),
+    # Dots put on or taken back by one phone.
+    "vote": _env_rate("LABBET_RATE_VOTE", (30, 30)),
+    # New phones joining from one address: loose, a venue's wifi puts 500 phones behind one.
+    "join": _env_rate("LABBET_RATE_JOIN", (600, 60)),
+    # Unknown join codes tried from one address; then that address looks up no code until the
+    # window ends (phones already in a workshop and signed-in labbers keep theirs).
+    "code_guess": _env_rate("LABBET_RATE_CODE_GUESS", (20, 300)),
+}
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import screenshot
 
@@ -30,7 +31,7 @@ def projector_key(live_server):
 
 
 def wait_live(page) -> None:
-    page.wait_for_function("document.body.classList.contains('is-live')", timeout=10_000)
+    page.locator("body.is-live").wait_for(timeout=10_000)
 
 
 def open_projector(new_context, live_server, key: str):
@@ -83,11 +84,8 @@ def give_dot(phone, text: str) -> None:
     item = phone.locator(".vote-item", has_text=text)
     before = phone.locator("#dots-left").inner_text()
     item.locator("button[value=add]").click()
-    phone.wait_for_function(
-        "b => document.querySelector('#dots-left') && "
-        "document.querySelector('#dots-left').innerText !== b",
-        arg=before,
-    )
+    # Not wait_for_function: it polls with eval, which the pages' CSP refuses.
+    expect(phone.locator("#dots-left")).not_to_have_text(before)
 
 
 def top_of_ranking(projector):

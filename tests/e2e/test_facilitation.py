@@ -17,7 +17,7 @@ ROOM: dict[str, str] = {}  # what the first story hands to the second
 
 
 def wait_live(page) -> None:
-    page.wait_for_function("document.body.classList.contains('is-live')", timeout=10_000)
+    page.locator("body.is-live").wait_for(timeout=10_000)
 
 
 def sign_in(page, base: str) -> None:

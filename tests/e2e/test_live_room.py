@@ -35,7 +35,7 @@ def open_phone(new_context, base_url: str, path: str = "/j/STAD26/"):
 
 
 def wait_live(page) -> None:
-    page.wait_for_function("document.body.classList.contains('is-live')", timeout=10_000)
+    page.locator("body.is-live").wait_for(timeout=10_000)
 
 
 def post(page, text: str, kind: str = "insight") -> float:
@@ -108,7 +108,7 @@ def test_a_phone_that_drops_off_the_wifi_catches_up_in_order_without_duplicates(
         poster = open_phone(new_context, live_server.url)
 
         proxy.cut()
-        walker.wait_for_function("!document.body.classList.contains('is-live')", timeout=5000)
+        walker.locator("body:not(.is-live)").wait_for(timeout=5000)
         assert walker.locator("#net-status").is_visible()
         missed = [f"Medan du var borta {i}" for i in range(5)]
         for text in missed:

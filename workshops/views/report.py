@@ -45,7 +45,12 @@ def get_workshop_for_reader(request: HttpRequest, code: str) -> tuple[Workshop, 
     if labber or workshop.report_public:
         return workshop, labber
     participant = session_participant(request.session, workshop)
-    if participant is not None and participant.role in Participant.INVITED_ROLES:
+    if (
+        participant is not None
+        and participant.role in Participant.INVITED_ROLES
+        # A revoked (or expired) link locks its holder out at once, here as everywhere.
+        and (participant.role == Participant.Role.LABBER or participant.invite_is_valid())
+    ):
         return workshop, False
     raise Http404("No report here")
 
