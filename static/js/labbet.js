@@ -248,6 +248,58 @@
   document.addEventListener("DOMContentLoaded", tick);
   setInterval(tick, 250);
 
+  /* --- New posts, told to screen readers: one polite summary ("3 new insights"), never each
+     card, and at most one announcement every few seconds however fast the wall moves. The
+     live region and its translated phrases are in the markup (templates/_wall_announcer.html);
+     a card counts once, the first time this screen has it. --- */
+  var ANNOUNCE_EVERY = 5000;   // ms between two announcements
+  var seenCards = {};
+  var fresh = { insight: 0, suggestion: 0 };
+  var lastAnnounced = 0;
+  var announceTimer = null;
+
+  function announcer() { return qs("[data-announce-wall]"); }
+  function wallCards(el) {
+    var wall = el && qs(el.dataset.announceWall);
+    return wall ? wall.querySelectorAll(".card[id][data-kind]") : [];
+  }
+  function noteCards(count) {
+    var el = announcer();
+    Array.prototype.forEach.call(wallCards(el), function (card) {
+      if (seenCards[card.id]) return;
+      seenCards[card.id] = true;
+      if (count && fresh.hasOwnProperty(card.dataset.kind)) fresh[card.dataset.kind] += 1;
+    });
+  }
+  function phrase(el, kind, n) {
+    var text = el.dataset[kind + (n === 1 ? "One" : "Other")] || "";
+    return text.replace("{n}", String(n));
+  }
+  function announce() {
+    announceTimer = null;
+    var el = announcer();
+    if (!el || !(fresh.insight || fresh.suggestion)) return;
+    var parts = [];
+    if (fresh.insight) parts.push(phrase(el, "insight", fresh.insight));
+    if (fresh.suggestion) parts.push(phrase(el, "suggestion", fresh.suggestion));
+    var text = parts.length > 1 ? el.dataset.and.replace("{a}", parts[0]).replace("{b}", parts[1]) : parts[0];
+    fresh = { insight: 0, suggestion: 0 };
+    lastAnnounced = Date.now();
+    // Emptied first, so that the same words twice in a row are read twice.
+    el.textContent = "";
+    setTimeout(function () { el.textContent = text; }, 100);
+  }
+  function wallChanged() {
+    if (!announcer()) return;
+    noteCards(true);
+    if (!(fresh.insight || fresh.suggestion) || announceTimer) return;
+    // A short wait first gathers a burst into one summary.
+    var wait = Math.max(1000, lastAnnounced + ANNOUNCE_EVERY - Date.now());
+    announceTimer = setTimeout(announce, wait);
+  }
+  noteCards(false);   // what the page came with is not news
+  body.addEventListener("htmx:wsAfterMessage", wallChanged);
+
   /* --- Voting, claims and invitations (issue 5). --- */
   // A refusal (400/409) answers with the same fragment and a clear message in it: show it.
   body.addEventListener("htmx:beforeSwap", function (evt) {
