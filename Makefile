@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
+# As labbet/services.py's daphne_args(): a listen queue for a join storm, heartbeats.
+DAPHNE_ARGS = -e tcp:port=$(PORT):interface=$(HOST):backlog=2048 --websocket_connect_timeout 30 \
+	--ping-interval 15 --ping-timeout 30 labbet.asgi:application
 
 .PHONY: run serve test test-postgres lint format bench messages clean setup system-deps
 
@@ -25,13 +28,13 @@ run: setup
 	@echo "  Health:            http://$(HOST):$(PORT)/healthz"
 	@echo "  (phones on the venue wifi: HOST=0.0.0.0 ALLOWED_HOSTS=<this machine's address> make run)"
 	@echo "Serving on http://$(HOST):$(PORT)/ — Ctrl-C stops."
-	$(BIN)/daphne -b $(HOST) -p $(PORT) --ping-interval 15 --ping-timeout 30 labbet.asgi:application
+	$(BIN)/daphne $(DAPHNE_ARGS)
 
 # Serve without the demo, as in production (DEBUG off; SECRET_KEY must be set).
 serve: setup
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/daphne -b $(HOST) -p $(PORT) --ping-interval 15 --ping-timeout 30 labbet.asgi:application
+	$(BIN)/daphne $(DAPHNE_ARGS)
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -56,6 +59,9 @@ messages: setup
 	$(BIN)/python manage.py makemessages -l sv -l en --no-obsolete --ignore=.venv --ignore=var
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
+# The acceptance runs (1,000 and 2,000 phones, each against the raw server too); other modes:
+# BENCH_ARGS="--processes 2 --phones 2000", BENCH_ARGS="--soak 600" (see README, Benchmark).
+BENCH_ARGS ?= --phones 1000,2000 --seconds 60 --with-raw
 bench: setup system-deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

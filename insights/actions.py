@@ -13,6 +13,7 @@ from challenges.models import Obstacle
 from insights.errors import ActionRefused
 from insights.live import publish
 from insights.models import Contribution, ContributionEdit, Theme, Vote
+from labbet.limits import check_post_rate
 from workshops.log import card_version, log_change
 from workshops.models import Participant, Workshop
 from workshops.regions import (
@@ -99,6 +100,7 @@ def post_contribution(
         existing = Contribution.objects.filter(author=author, client_key=client_key).first()
         if existing is not None:
             return existing, False
+    check_post_rate(author)  # a resend above is free; a new post counts, HTTP or socket alike
     try:
         with transaction.atomic():
             workshop = _locked_workshop(workshop)
@@ -123,7 +125,9 @@ def post_contribution(
                 status=status,
                 client_key=client_key,
             )
-            _publish_card(workshop, "contribution.added", contribution)
+            _publish_card(workshop, "contribution.added", contribution.mark_new())
+            # What the caller keeps is a plain object: votes and merges may come to it later.
+            del contribution._prefetched_objects_cache
     except IntegrityError:
         # Two sends of the same key raced; the first one won and is the answer.
         existing = Contribution.objects.filter(author=author, client_key=client_key).first()

@@ -6,17 +6,21 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import get_user
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from insights.fanout import get_hub, server_protocol
 from insights.live import frame, live_group, missed_events
+from labbet.db import socket_database_sync_to_async as database_sync_to_async
 from workshops.access import (
     find_workshop,
     labber_participant,
@@ -40,21 +44,28 @@ class Access:
     view: str
 
 
+def session_user(session) -> AbstractBaseUser | AnonymousUser:
+    """The user signed in on this session, as Django's own middleware would find it."""
+    if session is None:
+        return AnonymousUser()
+    return get_user(SimpleNamespace(session=session))
+
+
 def authorise(scope: dict, code: str, view: str, key: str | None) -> Access | int:
+    """Who may open this socket; one database round for the whole decision."""
     workshop = find_workshop(code)
     if workshop is None:
         return CLOSE_NOT_FOUND
-    user = scope.get("user")
     session = scope.get("session")
     if view == "phone":
         participant = session_participant(session, workshop) if session is not None else None
         return Access(workshop, participant, view) if participant else CLOSE_FORBIDDEN
     if view == "projector":
-        if projector_key_ok(workshop, key) or (user and labber_participant(user, workshop)):
+        if projector_key_ok(workshop, key) or labber_participant(session_user(session), workshop):
             return Access(workshop, None, view)
         return CLOSE_FORBIDDEN
     if view == "console":
-        participant = labber_participant(user, workshop) if user else None
+        participant = labber_participant(session_user(session), workshop)
         return Access(workshop, participant, view) if participant else CLOSE_FORBIDDEN
     return CLOSE_FORBIDDEN
 
@@ -81,16 +92,24 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
             return
         self.access = access
         self.language = self.chosen_language(view) or access.workshop.language
-        self.sent_seq = cursor if cursor is not None else access.workshop.live_seq
+        current = access.workshop.live_seq
+        # A cursor from the future (a database restored from a backup) counts as "seen all".
+        self.sent_seq = min(cursor, current) if cursor is not None else current
         self.replaying = True
         self.buffer: list[tuple[int, str]] = []
         # The hub writes live frames straight to daphne's protocol (see insights/fanout.py).
         self.wire = server_protocol(self.scope.get("labbet.server_send"))
         self.group = live_group(access.workshop.pk, view)
         # Join before reading what was missed: nothing can fall between the two.
-        await get_hub().join(self.group, self, start=access.workshop.live_seq)
+        hub = get_hub()
+        await hub.join(self.group, self, start=current)
         await self.accept()
-        await self.catch_up(self.sent_seq)
+        if self.sent_seq >= hub.position(self.group):
+            # The usual case (a phone that just loaded the page): nothing was missed, and all
+            # that comes next arrives through the hub; no second database round.
+            await self.flush_buffer()
+        else:
+            await self.catch_up(self.sent_seq)
 
     def chosen_language(self, view: str) -> str | None:
         """A phone that chose a language gets its own answers (acknowledgements, errors) in it;
@@ -116,6 +135,10 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
             for seq, text in frames:
                 await self.send(text_data=text)
                 self.sent_seq = seq
+        await self.flush_buffer()
+
+    async def flush_buffer(self) -> None:
+        """Send what the hub held back during the replay, and let it send directly again."""
         while self.buffer:
             seq, text = self.buffer.pop(0)
             if seq > self.sent_seq:

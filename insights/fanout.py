@@ -13,8 +13,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+
+from labbet.db import socket_database_sync_to_async as database_sync_to_async
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,11 @@ class Hub:
                 if group in self.subscribed and self.channel is not None:
                     self.subscribed.discard(group)
                     await self.layer.group_discard(group, self.channel)
+
+    def position(self, group: str) -> int:
+        """The last frame this process passed on to the group's sockets."""
+        order = self.order.get(group)
+        return order.last if order else 0
 
     def count(self, group: str) -> int:
         return len(self.members.get(group, ()))

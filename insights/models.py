@@ -107,6 +107,14 @@ class Contribution(models.Model):
     def __str__(self) -> str:
         return self.text[:80]
 
+    def mark_new(self) -> Contribution:
+        """A card that was just created has no merged cards, votes, claims or edits: say so,
+        and the templates that show it read none of them from the database."""
+        cache = self.__dict__.setdefault("_prefetched_objects_cache", {})
+        for relation in ("merged", "votes", "claims", "edits"):
+            cache[relation] = getattr(self, relation).none()
+        return self
+
     @property
     def is_suggestion(self) -> bool:
         return self.kind == self.Kind.SUGGESTION

@@ -20,9 +20,9 @@ except ImproperlyConfigured as exc:
     sys.exit(f"Labbet cannot start: {exc}")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from labbet.routing import websocket_urlpatterns  # noqa: E402
 
@@ -42,7 +42,11 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": KeepServerSend(
-            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            AllowedHostsOriginValidator(
+                # Sessions, not AuthMiddlewareStack: most sockets are phones, which have no
+                # user; the consumer reads the user only for the views that need one.
+                SessionMiddlewareStack(URLRouter(websocket_urlpatterns))
+            )
         ),
     }
 )

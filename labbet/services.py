@@ -19,6 +19,29 @@ class ServiceUnavailable(RuntimeError):
     """The server's binaries are not installed here (the message says which)."""
 
 
+# A room's phones arrive together (a QR code on the screen): the listen queue holds a join storm
+# (Twisted's default is 50), and a socket waits in it rather than being dropped after 5 s.
+DAPHNE_BACKLOG = 2048
+DAPHNE_CONNECT_TIMEOUT = 30
+
+
+def daphne_args(host: str, port: int, ping: tuple[int, int] = (15, 30)) -> list[str]:
+    """daphne's arguments as `make run` and `make serve` pass them (after the executable);
+    `ping` is (interval, timeout) of the websocket heartbeats."""
+    interface = host.strip("[]").replace(":", "\\:")  # an endpoint string escapes IPv6 colons
+    return [
+        "-e",
+        f"tcp:port={port}:interface={interface}:backlog={DAPHNE_BACKLOG}",
+        "--websocket_connect_timeout",
+        str(DAPHNE_CONNECT_TIMEOUT),
+        "--ping-interval",
+        str(ping[0]),
+        "--ping-timeout",
+        str(ping[1]),
+        "labbet.asgi:application",
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

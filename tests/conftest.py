@@ -18,6 +18,7 @@ import pytest
 
 from labbet.services import (
     ServiceUnavailable,
+    daphne_args,
     free_port,
     start_postgres,
     start_redis,
@@ -131,18 +132,7 @@ def start_daphne(
     """daphne as `make run` starts it; `ping` is (interval, timeout) of its heartbeats."""
     daphne = shutil.which("daphne", path=str(Path(sys.executable).parent)) or "daphne"
     process = subprocess.Popen(
-        [
-            daphne,
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "--ping-interval",
-            str(ping[0]),
-            "--ping-timeout",
-            str(ping[1]),
-            "labbet.asgi:application",
-        ],
+        [daphne, *daphne_args("127.0.0.1", port, ping)],
         cwd=ROOT,
         env=env,
         stdout=log.open("ab"),
@@ -170,6 +160,18 @@ def prepare_database(env: dict) -> None:
             capture_output=True,
             timeout=180,
         )
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_suite():
+    # A view that switches to a workshop's language leaves it active in the thread; each test
+    # starts from the suite's language (English, labbet/settings_test.py).
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

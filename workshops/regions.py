@@ -54,7 +54,14 @@ def label_cards(contributions: list[Contribution]) -> list[Contribution]:
 
 
 def by_obstacle(workshop: Workshop) -> bool:
-    return Obstacle.objects.filter(challenge__workshop=workshop).exists()
+    # Asked several times while one request or event is rendered; the answer is kept on the
+    # workshop object, which lives as long as that request.
+    known = workshop.__dict__.get("_has_obstacles")
+    if known is None:
+        known = workshop.__dict__["_has_obstacles"] = Obstacle.objects.filter(
+            challenge__workshop=workshop
+        ).exists()
+    return known
 
 
 def resolved_layout(workshop: Workshop) -> str:
