@@ -1,5 +1,10 @@
 """`python -m bench` (`make bench`): run the live room under load for each phone count, print
-a table and write the figures as JSON to var/bench/<timestamp>.json."""
+a table and write the figures as JSON to var/bench/<timestamp>.json.
+
+    python -m bench --phones 1000,2000 --seconds 60 --with-raw   # the acceptance runs
+    python -m bench --processes 2 --phones 2000                  # scale-out: PG + Redis
+    python -m bench --soak 600 --phones 1000                     # reconnects, memory, losses
+"""
 
 from __future__ import annotations
 
@@ -16,13 +21,21 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import GENERATOR_LIMIT_PCT, Config, measure
-from bench.servers import ROOT, ServerFailed, pin_generator
+from bench.servers import ROOT, ServerFailed, pin_generator, services
+from labbet.services import ServiceUnavailable
 
 TARGET_PHONES, TARGET_P95_MS = 1000, 250.0
+# The join storm's target: TARGET_PHONES sockets opened at once are all open within this.
+TARGET_STORM_S = 10.0
+# The soak's target: the server's memory grows less than this from the soak's start to end.
+TARGET_RSS_GROWTH_PCT = 10.0
+SOAK_PHONES = 1000
 
 ROWS: list[tuple[str, str]] = [
+    ("posters (phones posting)", "{posters}"),
+    ("page loads", "{page_loads} in {page_load_seconds} s"),
+    ("socket storm", "{storm_sockets} in {storm_seconds} s, refused {storm_refused}"),
     ("sockets connected / refused", "{sockets_connected} / {sockets_refused}"),
-    ("time to connect all (s)", "{connect_seconds}"),
     ("sockets dropped", "{sockets_dropped}"),
     ("posts accepted / sent", "{posts_accepted} / {posts_sent}"),
     ("frames delivered / expected", "{frames_delivered} / {frames_expected}"),
@@ -36,7 +49,9 @@ ROWS: list[tuple[str, str]] = [
     ("delivered frames/s", "{frames_per_s}"),
     ("server CPU % mean / peak", "{server_cpu_pct} / {server_cpu_peak_pct}"),
     ("server CPU s / µs per frame", "{server_cpu_s} / {server_us_per_frame}"),
+    ("PostgreSQL+Redis CPU s / %", "{services_cpu_s} / {services_cpu_pct}"),
     ("server peak RSS MB", "{server_rss_peak_mb}"),
+    ("capacity warnings in log", "{capacity_warnings}"),
     ("generator CPU %", "{generator_cpu_pct}"),
     ("others' CPU % on core 0 / 1", "{others_cpu_pct[0]} / {others_cpu_pct[1]}"),
     ("verdict", "{verdict}"),
@@ -61,8 +76,14 @@ def verdict(run: dict[str, Any]) -> str:
     return ("OK" if ok else "FAIL") + noisy
 
 
+def head(run: dict[str, Any]) -> str:
+    """A run's column: "app 1000 phones", "app×2 2000 phones", "raw 1000 phones"."""
+    mode = run["mode"] + (f"×{run['processes']}" if run.get("processes", 1) > 1 else "")
+    return f"{mode} {run['phones']} phones" + (" soak" if "soak" in run else "")
+
+
 def table(runs: list[dict[str, Any]]) -> str:
-    heads = [f"{r['mode']} {r['phones']} phones" for r in runs]
+    heads = [head(r) for r in runs]
     cells = [[fmt.format(**r) for r in runs] for _, fmt in ROWS]
     width = max(len(label) for label, _ in ROWS)
     widths = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(heads)]
@@ -74,14 +95,129 @@ def table(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def target_line(runs: list[dict[str, Any]]) -> str:
+def target_lines(runs: list[dict[str, Any]]) -> list[str]:
+    """The issue's targets at TARGET_PHONES: delivery (per process count) and the storm."""
     at = [r for r in runs if r["mode"] == "app" and r["phones"] == TARGET_PHONES]
     if not at:
-        return f"target ({TARGET_PHONES:,} phones): not run"
-    met = all(r["verdict"].startswith("OK") for r in at)
+        return [f"target ({TARGET_PHONES:,} phones): not run"]
+    lines = []
+    for processes in sorted({r.get("processes", 1) for r in at}):
+        these = [r for r in at if r.get("processes", 1) == processes]
+        met = all(r["verdict"].startswith("OK") for r in these)
+        where = "one daphne process" if processes == 1 else f"{processes} daphne processes"
+        lines.append(
+            f"target ({TARGET_PHONES:,} phones, 100% delivered, p95 ≤ {TARGET_P95_MS:.0f} ms, "
+            f"{where}): {'MET' if met else 'NOT MET'}"
+        )
+    storm = all(storm_met(r) for r in at)
+    lines.append(
+        f"join storm target ({TARGET_PHONES:,} sockets at once, all open within "
+        f"{TARGET_STORM_S:.0f} s, none refused): {'MET' if storm else 'NOT MET'}"
+    )
+    return lines
+
+
+def storm_met(run: dict[str, Any]) -> bool:
     return (
-        f"target ({TARGET_PHONES:,} phones, 100% delivered, p95 ≤ {TARGET_P95_MS:.0f} ms, "
-        f"one daphne process): {'MET' if met else 'NOT MET'}"
+        run["storm_refused"] == 0
+        and run["page_loads_refused"] == 0
+        and run["storm_seconds"] <= TARGET_STORM_S
+    )
+
+
+def p95_met(run: dict[str, Any]) -> bool:
+    p95 = run["latency_p95_ms"]
+    return p95 is not None and p95 <= TARGET_P95_MS
+
+
+def compare(app: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    """The app against the raw broadcast server at the same phones and posts/s: delivered
+    frames/s app ÷ raw (1.0: the app kept up as well as the ceiling did), and the server CPU
+    per delivered frame, app ÷ raw (how many times the raw server's cost the app pays). The
+    app's CPU includes its own PostgreSQL and Redis in a scale-out run."""
+
+    def per_frame(run: dict[str, Any]) -> float | None:
+        cpu = run["server_cpu_s"] + run.get("services_cpu_s", 0.0)
+        delivered = run["frames_delivered"]
+        return round(cpu / delivered * 1e6, 1) if delivered else None
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return round(a / b, 2) if a is not None and b else None
+
+    app_us, raw_us = per_frame(app), per_frame(raw)
+    return {
+        "phones": app["phones"],
+        "rate": app["rate"],
+        "processes": app.get("processes", 1),
+        "app_frames_per_s": app["frames_per_s"],
+        "raw_frames_per_s": raw["frames_per_s"],
+        "frames_per_s_ratio": ratio(app["frames_per_s"], raw["frames_per_s"]),
+        "app_us_per_frame": app_us,
+        "raw_us_per_frame": raw_us,
+        "us_per_frame_ratio": ratio(app_us, raw_us),
+        "app_p95_ms": app["latency_p95_ms"],
+        "raw_p95_ms": raw["latency_p95_ms"],
+        "app_p95_met": p95_met(app),
+        "raw_p95_met": p95_met(raw),
+    }
+
+
+def comparison_lines(c: dict[str, Any]) -> list[str]:
+    def met(ok: bool, p95: float | None) -> str:
+        return f"{'yes' if ok else 'NO'} ({p95} ms)"
+
+    mode = "app" + (f"×{c['processes']}" if c["processes"] > 1 else "")
+    return [
+        f"{mode} vs raw, {c['phones']} phones at {c['rate']:g} posts/s:",
+        f"  delivered frames/s  {c['app_frames_per_s']} / {c['raw_frames_per_s']} "
+        f"= {c['frames_per_s_ratio']} of raw",
+        f"  server CPU µs/frame {c['app_us_per_frame']} / {c['raw_us_per_frame']} "
+        f"= {c['us_per_frame_ratio']}× raw",
+        f"  p95 ≤ {TARGET_P95_MS:.0f} ms: app {met(c['app_p95_met'], c['app_p95_ms'])}, "
+        f"raw {met(c['raw_p95_met'], c['raw_p95_ms'])}",
+    ]
+
+
+def soak_verdict(run: dict[str, Any]) -> str:
+    """OK: memory held, nothing lost, nothing twice or out of order, no capacity warnings."""
+    soak = run["soak"]
+    growth = soak["rss_growth_pct"]
+    ok = (
+        growth is not None
+        and growth < TARGET_RSS_GROWTH_PCT
+        and soak["frames_lost"] == 0
+        and soak["reconnect_failures"] == 0
+        and run["posts_accepted"] == run["posts_sent"]
+        and run["duplicates"] == 0
+        and run["out_of_order"] == 0
+        and run["sockets_refused"] == 0
+        and run["capacity_warnings"] == 0
+    )
+    if not run["valid"]:
+        return f"INVALID (generator > {GENERATOR_LIMIT_PCT:.0f}%)"
+    return ("OK" if ok else "FAIL") + (" (NOISY: other load)" if run["noisy"] else "")
+
+
+def soak_summary(run: dict[str, Any]) -> str:
+    soak = run["soak"]
+    rounds = len(soak["rounds"])
+    return "\n".join(
+        [
+            f"soak ({head(run)}, {run['rate']:g} posts/s for {soak['seconds']:g} s, "
+            f"{soak['churn_fraction']:.0%} of the phones reconnecting every "
+            f"{soak['churn_every_s']:g} s; reconnect rounds: {rounds}):",
+            f"  server RSS {soak['rss_start_mb']} MB at the start, {soak['rss_end_mb']} MB at "
+            f"the end: {soak['rss_growth_pct']:+}% (target < {TARGET_RSS_GROWTH_PCT:.0f}%)",
+            f"  frames lost {soak['frames_lost']} (sockets lacking some: "
+            f"{soak['sockets_lacking']}), duplicates {run['duplicates']}, out of order "
+            f"{run['out_of_order']}, cursor gaps {run['cursor_gaps']}",
+            f"  reconnects {soak['reconnects']} (failed {soak['reconnect_failures']}), "
+            f"fresh regions instead of a replay {soak['refreshes']}",
+            f"  posts accepted {run['posts_accepted']} / {run['posts_sent']}, delivery p95 "
+            f"{run['latency_p95_ms']} ms",
+            f"  capacity warnings in the server log: {run['capacity_warnings']}",
+            f"  soak verdict: {run['soak_verdict']}",
+        ]
     )
 
 
@@ -105,27 +241,86 @@ def app_version(app_dir: Path) -> dict[str, Any]:
     return {"dir": str(app_dir), "commit": git("rev-parse", "HEAD"), "dirty": bool(status)}
 
 
+def phone_counts(text: str) -> list[int]:
+    counts = [int(n) for n in text.split(",") if n.strip()]
+    if not counts or any(n < 1 for n in counts):
+        raise argparse.ArgumentTypeError("a comma-separated list of phone counts above 0")
+    return counts
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[2:]),
+    )
     parser.add_argument(
         "--phones",
-        default="500,1000,2000",
-        type=lambda s: [int(n) for n in s.split(",") if n.strip()],
-        help="phone sockets per run; a list runs each in turn on a fresh server",
+        type=phone_counts,
+        help="phone sockets per run; a list runs each in turn on a fresh server "
+        f"(default 500,1000,2000; {SOAK_PHONES} with --soak)",
     )
     parser.add_argument("--rate", type=float, default=10.0, help="posts per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to post")
-    parser.add_argument("--posters", type=int, default=20, help="poster sessions, round-robin")
+    parser.add_argument(
+        "--posters",
+        type=int,
+        default=0,
+        help="poster phones, round-robin: at least this many, and as many as keep each under "
+        "the app's posting limit (5 per 30 s: ceil(rate × 30 / 4))",
+    )
     parser.add_argument("--json", type=Path, help="where to write the figures")
-    parser.add_argument("--database-url", help="a PostgreSQL server to use (a fresh database)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="daphne processes, all on core 0 (more than 1: scale-out, PostgreSQL + Redis)",
+    )
+    parser.add_argument(
+        "--redis",
+        action="store_true",
+        help="scale-out even with one process: PostgreSQL and the Redis channel layer",
+    )
+    parser.add_argument(
+        "--database-url", help="a PostgreSQL server to use (a fresh database each run)"
+    )
+    parser.add_argument(
+        "--redis-url", help="a Redis server to use (implies --redis; else one is started)"
+    )
     parser.add_argument("--raw", action="store_true", help="load bench/raw_server.py instead")
+    parser.add_argument(
+        "--with-raw",
+        action="store_true",
+        help="after each app run, the same phones and rate on bench/raw_server.py, compared",
+    )
+    parser.add_argument(
+        "--soak",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="post for SECONDS while 10%% of the phones reconnect every 30 s; check memory "
+        "growth, lost frames and capacity warnings",
+    )
     parser.add_argument(
         "--app-dir",
         type=Path,
         default=ROOT,
         help="the checkout to serve (default: this one; e.g. `git archive HEAD | tar -xC DIR`)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.processes < 1:
+        parser.error("--processes must be 1 or more")
+    if args.raw and (args.processes > 1 or args.redis or args.redis_url or args.soak):
+        parser.error("--raw runs the raw server alone: no --processes, --redis or --soak")
+    if args.raw and args.with_raw:
+        parser.error("--raw and --with-raw: choose one")
+    if args.soak < 0:
+        parser.error("--soak takes a number of seconds")
+    if args.phones is None:
+        args.phones = [SOAK_PHONES] if args.soak else [500, 1000, 2000]
+    args.scale_out = not args.raw and (args.processes > 1 or args.redis or bool(args.redis_url))
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,26 +342,68 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
         },
         "runs": [],
+        "comparisons": [],
     }
-    for phones in args.phones:
-        config = Config(phones, args.rate, args.seconds, args.posters)
-        mode = "raw" if args.raw else "app"
-        print(
-            f"bench: {mode}, {phones} phones, {args.rate:g} posts/s for {args.seconds:g} s …",
-            flush=True,
-        )
-        try:
-            run = measure(config, args.raw, args.database_url, args.app_dir.resolve())
-        except ServerFailed as exc:
-            print(f"bench: the server failed: {exc}", file=sys.stderr)
-            return 2
-        run["verdict"] = verdict(run)
-        report["runs"].append(run)
+
+    def save() -> None:  # after each run: a crash keeps the rest
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=2))  # after each run: a crash keeps the rest
+        out.write_text(json.dumps(report, indent=2))
+
+    mode = "raw" if args.raw else "app"
+    if args.processes > 1:
+        mode += f"×{args.processes}"
+    try:
+        # Scale-out: PostgreSQL and Redis, started here (on core 0 with daphne) unless given.
+        with services(args.scale_out, args.scale_out, args.database_url, args.redis_url) as found:
+            if args.scale_out:
+                print(f"bench: scale-out on {found.database_url} and {found.redis_url}")
+            for phones in args.phones:
+                # A soak posts for its own length: the posters are counted for that.
+                seconds = args.soak or args.seconds
+                config = Config(phones, args.rate, seconds, args.posters)
+                print(
+                    f"bench: {mode}, {phones} phones, {args.rate:g} posts/s for {seconds:g} s"
+                    f"{' (soak)' if args.soak else ''} …",
+                    flush=True,
+                )
+                run = measure(
+                    config,
+                    args.raw,
+                    found.database_url,
+                    args.app_dir.resolve(),
+                    processes=args.processes,
+                    redis_url=found.redis_url,
+                    soak=args.soak,
+                    services=found.pids if found.roots else None,
+                )
+                run["verdict"] = verdict(run)
+                if args.soak:
+                    run["soak_verdict"] = soak_verdict(run)
+                    print(soak_summary(run), flush=True)
+                report["runs"].append(run)
+                save()
+                if args.with_raw:
+                    print(f"bench: raw, {phones} phones, same load …", flush=True)
+                    raw = measure(config, raw=True)
+                    raw["verdict"] = verdict(raw)
+                    report["runs"].append(raw)
+                    report["comparisons"].append(compare(run, raw))
+                    save()
+    except ServerFailed as exc:
+        print(f"bench: the server failed: {exc}", file=sys.stderr)
+        return 2
+    except (ServiceUnavailable, subprocess.SubprocessError, TimeoutError) as exc:
+        print(f"bench: PostgreSQL or Redis could not be started: {exc}", file=sys.stderr)
+        return 2
     print()
     print(table(report["runs"]))
-    print(target_line(report["runs"]))
+    for line in target_lines(report["runs"]):
+        print(line)
+    for comparison in report["comparisons"]:
+        print("\n".join(comparison_lines(comparison)))
+    for run in report["runs"]:
+        if "soak" in run:
+            print(soak_summary(run))
     print(f"figures: {out}")
     return 0
 

@@ -1,22 +1,26 @@
-"""One bench run: connect N phone sockets and a projector in a ramp, post R/s open-loop for
-S seconds, and measure what reached every socket, in which order and how late."""
+"""One bench run: N phones load their page (the ramp), then open their sockets and a
+projector's all at once (the storm); post R/s open-loop for S seconds, and measure what reached
+every socket, in which order and how late. A soak posts longer while a tenth of the phones
+reconnect every 30 s with their last cursor, and checks nothing was lost and memory held."""
 
 from __future__ import annotations
 
 import asyncio
 import math
+import os
+import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from bench.clients import AppClient, Client, RawClient
-from bench.servers import ROOT, Sampler, app_server, raw_server
+from bench.clients import AppClient, Client, Endpoint, RawClient
+from bench.servers import ROOT, Sampler, app_server, cpu_seconds, raw_server
 from bench.sockets import Listener
 
 # Every frame starts with its cursor; a new post's card carries its text. Two plain regexes
@@ -31,6 +35,10 @@ GENERATOR_LIMIT_PCT = 90.0
 NOISE_LIMIT_PCT = 25.0
 # The raw server pads its frames to the app's mean frame on the demo (frame_chars_mean: 330).
 RAW_FRAME_CHARS = 330
+# The app's posting limit per phone (LABBET_RATE_POST's default), and the posters used
+# when that limit is off.
+DEFAULT_POST_LIMIT, DEFAULT_POSTERS = (5, 30), 20
+CURSOR_PARAM = re.compile(r"cursor=\d+")
 
 
 @dataclass
@@ -38,24 +46,72 @@ class Config:
     phones: int
     rate: float = 10.0
     seconds: float = 30.0
-    posters: int = 20
-    connect_concurrency: int = 50
+    posters: int = 0  # at least this many; more when the posting limit needs them
+    page_concurrency: int = 50  # the ramp: phone pages loaded this many at a time
     grace: float = 5.0  # how long after the last post answer a frame may still arrive
+    # The soak: every `churn_every` s, `churn_fraction` of the phones reconnect with a cursor.
+    churn_every: float = 30.0
+    churn_fraction: float = 0.10
+    seed: int = 7
+
+    def __post_init__(self) -> None:
+        self.posters = posters_needed(self.rate, self.seconds, self.posters)
+
+
+def post_limit(env: Mapping[str, str] | None = None) -> tuple[int, int] | None:
+    """The app's posting limit per phone as the bench server gets it: LABBET_RATE_POST from
+    this environment (COUNT/SECONDS or off), else the app's default of 5 per 30 s."""
+    raw = (os.environ if env is None else env).get("LABBET_RATE_POST", "").strip().lower()
+    if not raw:
+        return DEFAULT_POST_LIMIT
+    if raw in {"off", "0", "none"}:
+        return None
+    count, seconds = (int(part) for part in raw.split("/"))
+    return count, seconds
+
+
+def posters_needed(
+    rate: float, seconds: float, given: int = 0, limit: tuple[int, int] | None = None
+) -> int:
+    """How many poster phones the round-robin needs so that none is refused by the posting
+    limit: each makes at most COUNT-1 posts per window (the app's windows are fixed, so one
+    more may fall into a window than the spacing suggests), i.e. ceil(rate × 30 / 4) phones
+    for 5 per 30 s; a run too short to post that often needs only ceil(posts / 4)."""
+    limit = post_limit() if limit is None else limit
+    if not limit:
+        return max(given, 1) if given else DEFAULT_POSTERS
+    count, window = limit
+    per_phone = max(1, count - 1)
+    needed = min(math.ceil(rate * window / per_phone), math.ceil(rate * seconds / per_phone))
+    return max(given, needed, 1)
 
 
 @dataclass
 class Socket:
-    """What one client socket saw: first arrival per post id, and what was wrong."""
+    """What one client socket saw, across its reconnects: first arrival per post id, and what
+    was wrong (a reconnect resumes from `last_seq`, so these count over the whole life)."""
 
     name: str
+    endpoint: Endpoint | None = None
     arrivals: dict[int, float] = field(default_factory=dict)
     last_seq: int = -1
     duplicates: int = 0
     out_of_order: int = 0
     gaps: int = 0  # every view gets every cursor, so a skipped one is a lost frame
     dropped: bool = False
+    closing: bool = False  # closed on purpose (the soak's reconnects, the end): not a drop
     chars: int = 0
     frames: int = 0
+    refreshes: int = 0  # fresh regions instead of a replay (the gap was too large)
+    reconnects: int = 0
+    listener: Listener | None = None
+
+    def resume_url(self) -> str:
+        """Where this socket reconnects: its URL with the last cursor it saw."""
+        assert self.endpoint is not None
+        if self.last_seq < 0:
+            return self.endpoint.url
+        return CURSOR_PARAM.sub(f"cursor={self.last_seq}", self.endpoint.url)
 
 
 class Room:
@@ -63,8 +119,10 @@ class Room:
 
     def __init__(self) -> None:
         self.sockets: list[Socket] = []
-        self.listeners: list[Listener] = []
-        self.refused: Counter[str] = Counter()
+        self.refused: Counter[str] = Counter()  # page loads and sockets that failed
+        self.page_refused = 0
+        self.storm_refused = 0
+        self.reconnect_failures = 0
         self.delivered = 0
         self.closing = False
 
@@ -77,43 +135,171 @@ class Room:
             if cursor is None:
                 return
             seq = int(cursor[1])
+            if message.startswith(" r", cursor.end()):
+                # A fresh region: the whole wall as it is now, seen before or not.
+                sock.refreshes += 1
+                sock.last_seq = max(sock.last_seq, seq)
+                for found in POST.finditer(message):
+                    self.arrived(sock, int(found[1]), now, refresh=True)
+                return
             if seq <= sock.last_seq:
                 sock.out_of_order += 1
             else:
                 sock.gaps += sock.last_seq >= 0 and seq > sock.last_seq + 1
                 sock.last_seq = seq
             if found := POST.search(message):
-                post = int(found[1])
-                if post in sock.arrivals:
-                    sock.duplicates += 1
-                else:
-                    sock.arrivals[post] = now
-                    self.delivered += 1
+                self.arrived(sock, int(found[1]), now)
 
         return on_text
 
-    async def join(self, client: Client, name: str, index: int, gate: asyncio.Semaphore) -> None:
-        sock = Socket(name)
-        async with gate:
-            try:
-                end = client.projector() if name == "projector" else await client.phone(index)
-                listener = await Listener.open(
-                    end.url, end.origin, end.headers, self.receiver(sock)
-                )
-            except Exception as exc:
-                self.refused[type(exc).__name__] += 1
-                return
-        self.sockets.append(sock)
-        self.listeners.append(listener)
-        listener.closed.add_done_callback(lambda _: self.dropped(sock))
+    def arrived(self, sock: Socket, post: int, now: float, refresh: bool = False) -> None:
+        if post not in sock.arrivals:
+            sock.arrivals[post] = now
+            self.delivered += 1
+        elif not refresh:
+            sock.duplicates += 1
 
-    def dropped(self, sock: Socket) -> None:
-        if not self.closing:
+    async def load_pages(self, client: Client, phones: int, concurrency: int) -> list[Socket]:
+        """The ramp: every phone loads its page (the session, the cursor), `concurrency` at
+        a time; the projector needs none. Returns the sockets to open."""
+        gate = asyncio.Semaphore(concurrency)
+
+        async def page(index: int) -> Socket | None:
+            async with gate:
+                try:
+                    return Socket(f"phone-{index}", await client.phone(index))
+                except Exception as exc:
+                    self.refused[f"page: {type(exc).__name__}"] += 1
+                    self.page_refused += 1
+                    return None
+
+        loaded = await asyncio.gather(*(page(i) for i in range(phones)))
+        return [Socket("projector", client.projector()), *(s for s in loaded if s)]
+
+    async def open(self, sock: Socket, url: str | None = None) -> float:
+        """Open `sock`'s websocket (raises on refusal); returns when it was open."""
+        assert sock.endpoint is not None
+        end = sock.endpoint
+        listener = await Listener.open(url or end.url, end.origin, end.headers, self.receiver(sock))
+        sock.listener = listener
+        listener.closed.add_done_callback(lambda _: self.dropped(sock, listener))
+        return clock()
+
+    async def storm(self, sockets: list[Socket]) -> float:
+        """Every socket opened at once; the seconds from the first attempt to the last open."""
+
+        async def one(sock: Socket) -> float | None:
+            try:
+                opened = await self.open(sock)
+            except Exception as exc:
+                self.refused[f"socket: {type(exc).__name__}"] += 1
+                self.storm_refused += 1
+                return None
+            self.sockets.append(sock)
+            return opened
+
+        started = clock()
+        opened = [t for t in await asyncio.gather(*(one(s) for s in sockets)) if t is not None]
+        return max(opened, default=started) - started
+
+    async def reconnect(self, sock: Socket) -> bool:
+        """Close the socket as a phone losing the wifi would, and open it again with the last
+        cursor it saw: the server must replay what it missed."""
+        if sock.listener is not None:
+            sock.closing = True
+            await sock.listener.close()
+            sock.closing = False
+        try:
+            await self.open(sock, sock.resume_url())
+        except Exception as exc:
+            self.refused[f"reconnect: {type(exc).__name__}"] += 1
+            self.reconnect_failures += 1
+            sock.dropped = True
+            return False
+        sock.reconnects += 1
+        return True
+
+    def dropped(self, sock: Socket, listener: Listener) -> None:
+        # Only the socket's current listener counts: one closed for a reconnect does not.
+        if not self.closing and not sock.closing and sock.listener is listener:
             sock.dropped = True
 
     async def close(self) -> None:
         self.closing = True
-        await asyncio.gather(*(listener.close() for listener in self.listeners))
+        await asyncio.gather(*(s.listener.close() for s in self.sockets if s.listener))
+
+
+def churn_pick(sockets: list[Socket], fraction: float, rng: random.Random) -> list[Socket]:
+    """The phones that reconnect this round: `fraction` of them, at least one, at random
+    (never the projector, which sits on a cable)."""
+    phones = [s for s in sockets if s.name != "projector" and not s.dropped]
+    if not phones or fraction <= 0:
+        return []
+    return rng.sample(phones, max(1, round(fraction * len(phones))))
+
+
+def lost_frames(sockets: list[Socket], accepted: list[int]) -> dict[str, Any]:
+    """What never reached a socket, live or replayed, by the end: each accepted post counts
+    once for every socket that lacks it (a socket that could not reconnect lacks the rest)."""
+    lost = {s.name: [i for i in accepted if i not in s.arrivals] for s in sockets}
+    lacking = {name: missing for name, missing in lost.items() if missing}
+    return {
+        "frames_lost": sum(len(m) for m in lacking.values()),
+        "sockets_lacking": len(lacking),
+        "lost_examples": dict(list(lacking.items())[:10]),
+    }
+
+
+async def connect(room: Room, client: Client, config: Config) -> dict[str, Any]:
+    """The join: the ramp of page loads, then the storm of every socket at once."""
+    started = clock()
+    sockets = await room.load_pages(client, config.phones, config.page_concurrency)
+    page_seconds = clock() - started
+    print(
+        f"bench: page loads {len(sockets) - 1} in {page_seconds:.1f} s "
+        f"({room.page_refused} refused); socket storm …",
+        flush=True,
+    )
+    storm_seconds = await room.storm(sockets)
+    print(
+        f"bench: socket storm: {len(room.sockets)} sockets in {storm_seconds:.1f} s, "
+        f"refused {room.storm_refused}",
+        flush=True,
+    )
+    return {
+        "page_loads": len(sockets) - 1,
+        "page_loads_refused": room.page_refused,
+        "page_load_seconds": round(page_seconds, 2),
+        "storm_sockets": len(room.sockets),
+        "storm_refused": room.storm_refused,
+        "storm_seconds": round(storm_seconds, 2),
+    }
+
+
+async def post_open_loop(
+    client: Client, total: int, rate: float, t0: float
+) -> tuple[list[float], list[bool], list[float]]:
+    """Post `total` posts at `rate`/s from `t0`: when each was due, whether it was accepted
+    and how long its answer took from when it was due."""
+    scheduled: list[float] = []
+    accepted: list[bool] = [False] * total
+    answered: list[float] = [math.nan] * total
+
+    async def post(i: int) -> None:
+        accepted[i] = await client.post(i, f"bench-{i} a thought from the bench")
+        answered[i] = clock() - scheduled[i]
+
+    tasks = []
+    for i in range(total):
+        # Open loop: post i is due at t0 + i/R whatever happened before, and every latency
+        # counts from that moment, so a slow server (or generator) cannot hide a delay.
+        scheduled.append(t0 + i / rate)
+        delay = scheduled[i] - clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(post(i)))
+    await asyncio.gather(*tasks)
+    return scheduled, accepted, answered
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -134,45 +320,64 @@ def ms(value: float | None) -> float | None:
     return None if value is None else round(value * 1000, 1)
 
 
-async def run(client: Client, config: Config, sampler: Sampler) -> dict[str, Any]:
-    """Connect, post, drain, and return the run's figures (see bench/__main__.py's table)."""
+async def churn(
+    room: Room, config: Config, t0: float, until: float, rounds: list[dict[str, Any]]
+) -> None:
+    """The soak's wifi: every `churn_every` s from t0 until `until`, a random tenth of the
+    phones close their socket and reconnect at once with their last cursor."""
+    rng = random.Random(config.seed)
+    at = t0 + config.churn_every
+    while at < until:
+        await asyncio.sleep(max(0.0, at - clock()))
+        picked = churn_pick(room.sockets, config.churn_fraction, rng)
+        started = clock()
+        results = await asyncio.gather(*(room.reconnect(s) for s in picked))
+        rounds.append(
+            {
+                "at_s": round(at - t0, 1),
+                "reconnected": sum(results),
+                "failed": len(results) - sum(results),
+                "seconds": round(clock() - started, 2),
+            }
+        )
+        print(
+            f"bench: soak {at - t0:.0f} s: {sum(results)}/{len(picked)} phones reconnected "
+            f"with their cursor",
+            flush=True,
+        )
+        at += config.churn_every
+
+
+async def run(
+    client: Client,
+    config: Config,
+    sampler: Sampler,
+    soak: float = 0.0,
+    services: Callable[[], list[int]] | None = None,
+) -> dict[str, Any]:
+    """Connect, post, drain, and return the run's figures (see bench/__main__.py's table).
+    With `soak` seconds: post that long while phones reconnect (see `churn`), and add the
+    soak's figures (memory growth, frames lost, reconnects)."""
     room = Room()
-    gate = asyncio.Semaphore(config.connect_concurrency)
-    started = clock()
-    await asyncio.gather(
-        room.join(client, "projector", 0, gate),
-        *(room.join(client, f"phone-{i}", i, gate) for i in range(config.phones)),
-    )
-    connect_seconds = clock() - started
+    joined = await connect(room, client, config)
     await client.open_posters(config.posters)
+    seconds = soak or config.seconds
     print(
-        f"bench: {len(room.sockets)} sockets in {connect_seconds:.1f} s "
-        f"({sum(room.refused.values())} refused); posting …",
+        f"bench: posting {config.rate:g}/s for {seconds:g} s from {config.posters} phones …",
         flush=True,
     )
 
-    total = round(config.rate * config.seconds)
-    scheduled: list[float] = []
-    accepted: list[bool] = [False] * total
-    answered: list[float] = [math.nan] * total
-
-    async def post(i: int) -> None:
-        accepted[i] = await client.post(i, f"bench-{i} a thought from the bench")
-        answered[i] = clock() - scheduled[i]
-
+    total = round(config.rate * seconds)
     me = psutil.Process()
     cpu_before, cores_before, t0 = me.cpu_times(), psutil.cpu_times(percpu=True), clock() + 0.05
     server_before = sampler.cpu_seconds()
-    tasks = []
-    for i in range(total):
-        # Open loop: post i is due at t0 + i/R whatever happened before, and every latency
-        # counts from that moment, so a slow server (or generator) cannot hide a delay.
-        scheduled.append(t0 + i / config.rate)
-        delay = scheduled[i] - clock()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(post(i)))
-    await asyncio.gather(*tasks)
+    services_before = cpu_seconds(services()) if services else 0.0
+    rss_start = sampler.rss_bytes()
+    rounds: list[dict[str, Any]] = []
+    churning = asyncio.create_task(churn(room, config, t0, t0 + seconds, rounds)) if soak else None
+    scheduled, accepted, answered = await post_open_loop(client, total, config.rate, t0)
+    if churning is not None:
+        await churning
     expected = sum(accepted) * len(room.sockets)
     deadline = clock() + config.grace
     while room.delivered < expected and clock() < deadline:
@@ -180,6 +385,8 @@ async def run(client: Client, config: Config, sampler: Sampler) -> dict[str, Any
     t1 = clock()
     cpu_after, cores_after = me.cpu_times(), psutil.cpu_times(percpu=True)
     server_cpu_s = sampler.cpu_seconds() - server_before
+    services_cpu_s = cpu_seconds(services()) - services_before if services else 0.0
+    rss_end = sampler.rss_bytes()
     await room.close()
     await client.close()
 
@@ -196,22 +403,28 @@ async def run(client: Client, config: Config, sampler: Sampler) -> dict[str, Any
     post_latency = sorted(answered)
     delivered = sum(reach)
     frames, chars = sum(s.frames for s in room.sockets), sum(s.chars for s in room.sockets)
+    window = t1 - t0
     generator_cpu = (
-        (cpu_after.user - cpu_before.user + cpu_after.system - cpu_before.system) / (t1 - t0) * 100
+        (cpu_after.user - cpu_before.user + cpu_after.system - cpu_before.system) / window * 100
     )
     server = sampler.summary(t0, t1)
+    services_cpu_pct = services_cpu_s / window * 100
     busy = [busy_pct(b, a) for b, a in zip(cores_before, cores_after, strict=True)]
     # What else ran on the two cores: other people's test suites make every timing worse.
-    others = [busy[0] - server["server_cpu_pct"], busy[-1] - generator_cpu]
-    return {
+    # (A scale-out run's own PostgreSQL and Redis share core 0: theirs is not "other".)
+    others = [busy[0] - server["server_cpu_pct"] - services_cpu_pct, busy[-1] - generator_cpu]
+    result: dict[str, Any] = {
         "phones": config.phones,
         "rate": config.rate,
-        "seconds": config.seconds,
+        "seconds": seconds,
+        "posters": config.posters,
+        **joined,
         "sockets_connected": len(room.sockets),
         "sockets_refused": sum(room.refused.values()),
         "refused_reasons": dict(room.refused),
         "sockets_dropped": sum(s.dropped for s in room.sockets),
-        "connect_seconds": round(connect_seconds, 2),
+        # The old name of the join's time: now the page loads and the storm together.
+        "connect_seconds": round(joined["page_load_seconds"] + joined["storm_seconds"], 2),
         "posts_sent": total,
         "posts_accepted": len(ok),
         "post_failures": dict(client.failures),
@@ -223,7 +436,7 @@ async def run(client: Client, config: Config, sampler: Sampler) -> dict[str, Any
         "duplicates": sum(s.duplicates for s in room.sockets),
         "out_of_order": sum(s.out_of_order for s in room.sockets),
         "cursor_gaps": sum(s.gaps for s in room.sockets),
-        "frames_per_s": round(delivered / config.seconds, 1),
+        "frames_per_s": round(delivered / seconds, 1),
         "frame_chars_mean": round(chars / frames) if frames else None,
         **{f"latency_{k}_ms": ms(percentile(latencies, q)) for k, q in LATENCY_QS},
         "latency_max_ms": ms(latencies[-1] if latencies else None),
@@ -232,12 +445,14 @@ async def run(client: Client, config: Config, sampler: Sampler) -> dict[str, Any
         # In posting order: a queue that grows through the run shows as a rising line.
         "post_answer_ms": [ms(a) for a in answered],
         **server,
-        "window_s": round(t1 - t0, 1),
+        "window_s": round(window, 1),
         "server_cpu_s": round(server_cpu_s, 1),
         # What the server spends per delivered frame (posts included): robust to other load.
         "server_us_per_frame": round(server_cpu_s / delivered * 1e6, 1) if delivered else None,
+        "services_cpu_s": round(services_cpu_s, 1),
+        "services_cpu_pct": round(services_cpu_pct, 1),
         "generator_cpu_pct": round(generator_cpu, 1),
-        "generator_us_per_frame": round(generator_cpu / 100 * (t1 - t0) / frames * 1e6, 1)
+        "generator_us_per_frame": round(generator_cpu / 100 * window / frames * 1e6, 1)
         if frames
         else None,
         "core_busy_pct": [round(b, 1) for b in busy],
@@ -245,6 +460,37 @@ async def run(client: Client, config: Config, sampler: Sampler) -> dict[str, Any
         "valid": generator_cpu <= GENERATOR_LIMIT_PCT,
         "noisy": max(others) > NOISE_LIMIT_PCT,
     }
+    if soak:
+        result["soak"] = {
+            "seconds": soak,
+            "churn_every_s": config.churn_every,
+            "churn_fraction": config.churn_fraction,
+            "rounds": rounds,
+            "reconnects": sum(s.reconnects for s in room.sockets),
+            "reconnect_failures": room.reconnect_failures,
+            "refreshes": sum(s.refreshes for s in room.sockets),
+            **rss_growth(rss_start, rss_end),
+            **lost_frames(room.sockets, ok),
+        }
+    return result
+
+
+def rss_growth(start: int, end: int) -> dict[str, Any]:
+    """The server's memory at the start of the soak and at its end (after the drain)."""
+    return {
+        "rss_start_mb": round(start / 2**20, 1),
+        "rss_end_mb": round(end / 2**20, 1),
+        "rss_growth_pct": round(100 * (end - start) / start, 1) if start else None,
+    }
+
+
+CAPACITY = re.compile(r"capacity", re.IGNORECASE)
+
+
+def capacity_warnings(log: str) -> list[str]:
+    """The server log's lines about the channel layer's capacity ("over capacity", ChannelFull
+    and the like): a sign that frames were dropped or queued beyond what the layer holds."""
+    return [line.strip() for line in log.splitlines() if CAPACITY.search(line)]
 
 
 def measure(
@@ -252,9 +498,18 @@ def measure(
     raw: bool = False,
     database_url: str | None = None,
     app_dir: Path = ROOT,
+    processes: int = 1,
+    redis_url: str | None = None,
+    soak: float = 0.0,
+    services: Callable[[], list[int]] | None = None,
 ) -> dict[str, Any]:
-    """One run against a fresh server, stopped afterwards whatever happens."""
-    start = raw_server(RAW_FRAME_CHARS) if raw else app_server(database_url, app_dir)
+    """One run against a fresh server, stopped afterwards whatever happens: the app with
+    `processes` daphne processes (several need `redis_url` and a shared `database_url`), or
+    the raw server. `services` lists the pids of the scale-out's PostgreSQL and Redis."""
+    if raw:
+        start = raw_server(RAW_FRAME_CHARS)
+    else:
+        start = app_server(database_url, app_dir, processes, redis_url)
     with start as server:
         # The pids, for attaching a profiler (py-spy record --pid ...) while the run goes.
         print(f"bench: server pid {server.pids} on port {server.ports}", flush=True)
@@ -262,9 +517,13 @@ def measure(
         sampler.start()
         try:
             client: Client = RawClient(server) if raw else AppClient(server)
-            result = asyncio.run(run(client, config, sampler))
+            result = asyncio.run(run(client, config, sampler, soak, services))
         finally:
             sampler.stop()
+        log = server.log_text()
         if result["post_failures"] or result["sockets_refused"] or result["sockets_dropped"]:
-            result["server_log_tail"] = server.log_tail()  # the temp dir goes with the server
-    return {"mode": "raw" if raw else "app", **result}
+            result["server_log_tail"] = log[-3000:]  # the temp dir goes with the server
+    warnings = capacity_warnings(log)
+    result["capacity_warnings"] = len(warnings)
+    result["capacity_examples"] = warnings[:10]
+    return {"mode": "raw" if raw else "app", "processes": len(server.ports), **result}

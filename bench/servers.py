@@ -1,5 +1,6 @@
 """The servers a bench run loads, started fresh and always stopped: the app as `make serve`
-runs it (daphne on core 0), or the raw broadcast server; and a sampler of their CPU and memory."""
+runs it (one or more daphne processes on core 0), or the raw broadcast server; the PostgreSQL
+and Redis servers of a scale-out run; and a sampler of their CPU and memory."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 
-from labbet.services import free_port, wait_for_port
+from labbet.services import daphne_args, free_port, start_postgres, start_redis, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -48,13 +49,114 @@ def pinned(command: list[str]) -> list[str]:
     return command
 
 
+def pin_to_server_core(pids: list[int]) -> None:
+    """Move running processes, every thread of each, to the server's core (taskset -a)."""
+    if not (PINNING and shutil.which("taskset")):
+        return
+    for pid in pids:
+        subprocess.run(
+            ["taskset", "-a", "-p", "-c", str(SERVER_CORE), str(pid)],
+            capture_output=True,
+            check=False,
+            timeout=10,
+        )
+
+
+def tree_pids(pids: list[int]) -> list[int]:
+    """The processes and all their children now (PostgreSQL forks a backend per connection)."""
+    found: list[int] = []
+    for pid in pids:
+        try:
+            process = psutil.Process(pid)
+            found += [pid, *(child.pid for child in process.children(recursive=True))]
+        except psutil.Error:
+            continue
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (gone ones count 0)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += sum(psutil.Process(pid).cpu_times()[:2])
+        except psutil.Error:
+            continue
+    return total
+
+
+@dataclass
+class Services:
+    """The PostgreSQL and Redis servers of a scale-out run: given (URLs) or started here.
+
+    Started ones share core 0 with daphne: everything on the server side on one core, the
+    generator's core stays its own. Their CPU is reported apart from daphne's."""
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    roots: list[int] = field(default_factory=list)  # postmaster and redis-server pids
+    stops: list[Callable[[], None]] = field(default_factory=list)
+
+    def pids(self) -> list[int]:
+        return tree_pids(self.roots)
+
+    def stop(self) -> None:
+        while self.stops:
+            self.stops.pop()()
+
+
+def _postmaster_pid(directory: Path) -> int | None:
+    try:
+        return int((directory / "data" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@contextmanager
+def services(
+    postgres: bool, redis: bool, database_url: str | None = None, redis_url: str | None = None
+) -> Iterator[Services]:
+    """PostgreSQL when `postgres` and no `database_url` is given, Redis likewise; stopped after."""
+    found = Services(database_url, redis_url)
+    try:
+        if postgres and not database_url:
+            pg = start_postgres()
+            found.stops.append(pg.stop)
+            found.database_url = pg.url
+            if (pid := _postmaster_pid(pg.directory)) is not None:
+                found.roots.append(pid)
+        if redis and not redis_url:
+            rd = start_redis()
+            found.stops.append(rd.stop)
+            found.redis_url = rd.url
+            if rd.process is not None:
+                found.roots.append(rd.process.pid)
+        pin_to_server_core(found.pids())
+        yield found
+    finally:
+        found.stop()
+
+
+def clear_limits(redis_url: str) -> None:
+    """Forget the abuse limits' counters (labbet/limits.py) a previous run left in Redis: each
+    run has a fresh database, so its phones have the same ids as the last run's."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for key in client.scan_iter(match="*labbet:limit:*", count=1000):
+            client.delete(key)
+    finally:
+        client.close()
+
+
 @dataclass
 class Server:
     """A running server: its ports (one per process), its processes, its projector key."""
 
     ports: list[int]
     processes: list[subprocess.Popen]
-    log: Path
+    log: Path  # every process appends to the same log
     projector_key: str = ""
     cleanups: list = field(default_factory=list)
 
@@ -62,11 +164,14 @@ class Server:
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes]
 
-    def log_tail(self, chars: int = 3000) -> str:
+    def log_text(self) -> str:
         try:
-            return self.log.read_text(errors="replace")[-chars:]
+            return self.log.read_text(errors="replace")
         except OSError:
             return ""
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log_text()[-chars:]
 
     def stop(self) -> None:
         for process in self.processes:
@@ -107,6 +212,11 @@ def app_env(tmp: Path, database_url: str, redis_url: str | None = None) -> dict[
         "LABBET_VAR_DIR": str(tmp),
         "DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
+        # Every bench phone joins from 127.0.0.1, which the join limit (600 new phones a
+        # minute per address) would read as one venue's wifi gone wild and refuse from the
+        # 601st phone on. The posting limit stays on (LABBET_RATE_POST, as set, or 5 per 30 s):
+        # the bench spreads its posts over enough phones to stay under it.
+        "LABBET_RATE_JOIN": "off",
     }
     env.pop("REDIS_URL", None)
     if redis_url:
@@ -140,12 +250,16 @@ def _wait(server: Server) -> None:
 
 
 @contextmanager
-def app_server(database_url: str | None = None, app_dir: Path = ROOT) -> Iterator[Server]:
+def app_server(
+    database_url: str | None = None,
+    app_dir: Path = ROOT,
+    processes: int = 1,
+    redis_url: str | None = None,
+) -> Iterator[Server]:
     """The app in `app_dir` as `make serve` runs it, with the demo workshop, in a fresh
-    temporary dir (LABBET_VAR_DIR).
-
-    Scale-out (REDIS_URL, several daphne processes) will start more processes here; the
-    rest of the bench already spreads phones over `Server.ports` and samples every pid."""
+    temporary dir (LABBET_VAR_DIR): migrated and loaded once, then `processes` daphne
+    processes on as many ports, all on core 0, sharing the database and REDIS_URL (the
+    channel layer and the limits' counters). The bench spreads phones over `Server.ports`."""
     tmp = Path(tempfile.mkdtemp(prefix="labbet-bench-"))
     # Made first, so that whatever fails below, `stop` ends what was started and cleans up.
     server = Server([], [], tmp / "daphne.log", cleanups=[lambda: shutil.rmtree(tmp, True)])
@@ -154,26 +268,29 @@ def app_server(database_url: str | None = None, app_dir: Path = ROOT) -> Iterato
         if database_url:
             url, drop = _fresh_postgres(database_url)
             server.cleanups.append(drop)
-        env = app_env(tmp, url)
+        if redis_url:
+            clear_limits(redis_url)
+        env = app_env(tmp, url, redis_url)
         _manage(app_dir, env, "migrate", "--noinput", "-v0")
         _manage(app_dir, env, "collectstatic", "--noinput", "-v0")
         match = PROJECTOR_KEY.search(_manage(app_dir, env, "demo"))
         if match is None:
             raise ServerFailed("manage.py demo printed no `Projector: ...?key=` line")
         server.projector_key = match[1]
-        port = free_port()
-        daphne = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "--ping-interval", "15"]
-        with server.log.open("ab") as log:
-            server.processes.append(
-                subprocess.Popen(
-                    pinned([*daphne, "labbet.asgi:application"]),
-                    cwd=app_dir,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
+        for _ in range(processes):
+            port = free_port()
+            daphne = [str(BIN / "daphne"), *daphne_args("127.0.0.1", port)]
+            with server.log.open("ab") as log:
+                server.processes.append(
+                    subprocess.Popen(
+                        pinned(daphne),
+                        cwd=app_dir,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
                 )
-            )
-        server.ports.append(port)
+            server.ports.append(port)
         _wait(server)
         yield server
     finally:
@@ -230,6 +347,13 @@ class Sampler(threading.Thread):
             return sum(sum(p.cpu_times()[:2]) for p in self.processes)
         except psutil.Error:
             return math.nan
+
+    def rss_bytes(self) -> int:
+        """The server's processes' resident memory now, together."""
+        try:
+            return sum(p.memory_info().rss for p in self.processes)
+        except psutil.Error:
+            return 0
 
     def summary(self, start: float, end: float) -> dict[str, float]:
         """Mean and peak CPU % inside [start, end] (the load window), peak RSS over the run."""
