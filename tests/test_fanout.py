@@ -132,7 +132,7 @@ class Factory:
     def __init__(self) -> None:
         self.prepared: list[bytes] = []
 
-    def prepareMessage(self, payload: bytes):  # noqa: N802 - autobahn's name
+    def prepareMessage(self, payload: bytes):
         self.prepared.append(payload)
         return ("prepared", payload)
 
@@ -147,7 +147,7 @@ class Wire:
         self.state = state
         self.written: list[bytes] = []
 
-    def sendPreparedMessage(self, prepared):  # noqa: N802 - autobahn's name
+    def sendPreparedMessage(self, prepared):
         self.written.append(prepared[1])
 
     def handle_reply(self, message):  # daphne's protocol has it too
@@ -180,7 +180,7 @@ async def test_under_daphne_a_frame_is_framed_once_and_written_to_every_open_soc
     await send_frame("labbet.w9.phone", 1, "ett")
     await send_frame("labbet.w9.phone", 2, "två")
     await asyncio.sleep(0.1)
-    assert factory.prepared == ["ett".encode(), "två".encode()]
+    assert factory.prepared == [b"ett", "två".encode()]
     assert all(wire.written == [b"ett", "två".encode()] for wire in wires[:-1])
     assert wires[-1].written == []  # closed: nothing written
     hub.relay_task.cancel()
