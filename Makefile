@@ -43,9 +43,11 @@ test: setup system-deps
 	DJANGO_SETTINGS_MODULE=labbet.settings_test $(BIN)/python manage.py makemigrations --check --dry-run -v1
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The whole suite again, on a PostgreSQL server started for the run.
+# The suite again on a PostgreSQL server started for the run: every test that touches the
+# database from the test process. The browser tests drive a daphne server and ran in `make
+# test`; the ones that matter on PostgreSQL (faults, scale-out) start PostgreSQL there anyway.
 test-postgres: setup system-deps
-	$(BIN)/python scripts/with_postgres.py $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python scripts/with_postgres.py $(BIN)/python -m pytest --ignore=tests/e2e $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

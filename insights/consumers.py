@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from insights.fanout import get_hub, server_protocol
 from insights.live import frame, live_group, missed_events
+from labbet import limits
 from labbet.db import socket_database_sync_to_async as database_sync_to_async
 from workshops.access import (
     find_workshop,
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 MAX_FRAME = 16 * 1024
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY = 4429
 
 
 @dataclass
@@ -52,10 +54,21 @@ def session_user(session) -> AbstractBaseUser | AnonymousUser:
 
 
 def authorise(scope: dict, code: str, view: str, key: str | None) -> Access | int:
-    """Who may open this socket; one database round for the whole decision."""
+    """Who may open this socket; one database round for the whole decision. Guessing codes
+    over the socket counts against the address's limit as on the web; past it, a socket
+    without access learns nothing (not even whether the code exists)."""
+    address = (scope.get("client") or ["unknown"])[0]
     workshop = find_workshop(code)
     if workshop is None:
-        return CLOSE_NOT_FOUND
+        within = limits.hit("code_guess", address)
+        return CLOSE_NOT_FOUND if within else CLOSE_TOO_MANY
+    access = _access(scope, workshop, view, key)
+    if access == CLOSE_FORBIDDEN and limits.over("code_guess", address):
+        return CLOSE_TOO_MANY
+    return access
+
+
+def _access(scope: dict, workshop: Workshop, view: str, key: str | None) -> Access | int:
     session = scope.get("session")
     if view == "phone":
         participant = session_participant(session, workshop) if session is not None else None

@@ -274,3 +274,21 @@ async def test_a_muted_participant_is_told_and_nothing_is_saved():
     (ack,) = await frames(phone, 1)
     assert "paused posting from this phone" in ack
     await phone.disconnect()
+
+
+async def test_guessing_codes_over_the_socket_meets_the_same_limit_as_on_the_web(settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.LABBET_RATE_LIMITS = {"code_guess": (3, 300)}
+    workshop, phone_key, _ = await setup_room()
+    closes = [(await connect(f"ZZZZZ{n}"))[2] for n in range(4)]
+    assert closes == [4404, 4404, 4404, 4429]
+    # Past the limit a stranger cannot tell a real code from a guess ...
+    _, connected, close = await connect(workshop.code)
+    assert (connected, close) == (False, 4429)
+    # ... while a phone already in the workshop keeps its wall.
+    communicator, connected, _ = await connect(workshop.code, session_key=phone_key)
+    assert connected
+    await communicator.disconnect()
+    cache.clear()

@@ -175,3 +175,25 @@ def test_the_projector_in_swedish_and_in_english(
     assert page.locator("html").get_attribute("lang") == language
     assert page.locator(".join-code-label").inner_text().strip() == code_label
     screenshot(page, f"projector-{language}")
+
+
+def test_a_phones_first_load_is_small_and_few_requests(new_context, live_server):
+    # Row 14 on the venue wifi: the page, one stylesheet and three scripts, compressed.
+    page = new_context("phone").new_page()
+    requests = []
+    page.on("requestfinished", lambda request: requests.append(request))
+    page.goto(f"{live_server.url}/j/STAD26/")
+    wait_live(page)
+    page.wait_for_load_state("networkidle")
+    http = [r for r in requests if r.url.startswith("http")]
+    sizes = [r.sizes() for r in http]
+    transferred = sum(s["responseBodySize"] + s["responseHeadersSize"] for s in sizes)
+    listing = [
+        (r.url.rsplit("/", 2)[-1][:40], s["responseBodySize"])
+        for r, s in zip(http, sizes, strict=True)
+    ]
+    print(f"phone first load: {len(http)} requests, {transferred / 1024:.1f} KB: {listing}")
+    assert len(http) <= 5, listing
+    assert transferred <= 60 * 1024, listing
+    page_response = next(r for r in http if "/j/STAD26/" in r.url).response()
+    assert page_response.header_value("content-encoding") in {"gzip", "br"}

@@ -1,0 +1,70 @@
+"""`python -m bench.burst --posters 200`: that many phones press Send at the same moment (the
+labber says "now write your suggestion"); the answer time of each post, p50/p95/max.
+
+One daphne process as `make serve` runs it, on core 0; the posters' threads on core 1."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench.clients import AppClient
+from bench.load import percentile
+from bench.servers import ROOT, Sampler, app_server, pin_generator
+
+
+async def burst(client: AppClient, posters: int) -> list[float]:
+    await client.open_posters(posters)
+    answered: list[float] = []
+
+    async def one(i: int) -> None:
+        started = time.monotonic()
+        if await client.post(i, f"bench-{i} burst"):
+            answered.append(time.monotonic() - started)
+
+    await asyncio.gather(*(one(i) for i in range(posters)))
+    return sorted(answered)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.burst", description=__doc__)
+    parser.add_argument("--posters", type=int, default=200)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    pin_generator()
+    with app_server() as server:
+        sampler = Sampler(server.pids)
+        sampler.start()
+        client = AppClient(server, threads=args.posters)
+        try:
+            answered = asyncio.run(burst(client, args.posters))
+        finally:
+            sampler.stop()
+            asyncio.run(client.close())
+    ms = {q: round(1000 * (percentile(answered, q) or 0), 1) for q in (50, 95, 100)}
+    result = {
+        "posters": args.posters,
+        "accepted": len(answered),
+        "failures": dict(client.failures),
+        "post_p50_ms": ms[50],
+        "post_p95_ms": ms[95],
+        "post_max_ms": ms[100],
+        "server_rss_peak_mb": sampler.summary(0, float("inf"))["server_rss_peak_mb"],
+    }
+    print(
+        f"burst: {args.posters} posters at once: {len(answered)} accepted; post answer "
+        f"p50 {ms[50]} ms, p95 {ms[95]} ms, max {ms[100]} ms"
+    )
+    out = args.json or ROOT / "var" / "bench" / f"burst-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    print(f"figures: {out}")
+    return 0 if len(answered) == args.posters else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
