@@ -171,6 +171,25 @@ def restart_postgres(server: Server) -> None:
     subprocess.run(server.start_cmd, check=True, capture_output=True, timeout=90)
 
 
+def redis_command(binary: str, port: int, directory: Path) -> list[str]:
+    """A throwaway redis-server on a loopback port: nothing saved to disk."""
+    return [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(directory),
+        "--protected-mode",
+        "yes",
+    ]
+
+
 def start_redis() -> Server:
     binary = shutil.which("redis-server")
     if binary is None:
@@ -178,21 +197,7 @@ def start_redis() -> Server:
     directory = Path(tempfile.mkdtemp(prefix="labbet-redis-"))
     port = free_port()
     process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(directory),
-            "--protected-mode",
-            "yes",
-        ],
+        redis_command(binary, port, directory),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

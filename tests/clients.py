@@ -24,20 +24,25 @@ class Phone:
         return next(c.value for c in self.jar if c.name == name)
 
     def post(self, text: str, kind: str = "insight") -> int:
+        return self.opener.open(self.post_request(text, kind), timeout=10).status
+
+    def post_request(
+        self, text: str, kind: str = "insight", key: str | None = None
+    ) -> urllib.request.Request:
+        """The phone's form post; `key` is the idempotency key (a resend reuses it)."""
         data = urllib.parse.urlencode(
             {
                 "kind": kind,
                 "text": text,
-                "client_key": uuid.uuid4().hex,
+                "client_key": key or uuid.uuid4().hex,
                 "csrfmiddlewaretoken": self.cookie("csrftoken"),
             }
         ).encode()
-        request = urllib.request.Request(
+        return urllib.request.Request(
             f"{self.base}/j/{self.code}/post/",
             data=data,
             headers={"HX-Request": "true", "Referer": f"{self.base}/j/{self.code}/"},
         )
-        return self.opener.open(request, timeout=10).status
 
     def ws_url(self) -> str:
         return self.base.replace("http://", "ws://") + f"/ws/w/{self.code}/?cursor={self.cursor}"

@@ -4,7 +4,6 @@ Redis; and a plain look into the server's database to count what was kept."""
 from __future__ import annotations
 
 import contextlib
-import http.cookiejar
 import json
 import re
 import shutil
@@ -14,10 +13,10 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from pathlib import Path
 
-from labbet.services import free_port, wait_for_port
+from labbet.services import free_port, redis_command, wait_for_port
+from tests.clients import Phone
 from tests.conftest import server_env, start_daphne
 
 
@@ -85,19 +84,7 @@ class RestartableRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-            ],
+            redis_command(self.binary, self.port, self.directory),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -138,34 +125,12 @@ def fault_line(name: str, posted: int, kept: int) -> str:
     return line
 
 
-class HttpPhone:
+class HttpPhone(Phone):
     """A phone that posts over HTTP with a key it chooses, so it can resend the same post."""
-
-    def __init__(self, base: str, code: str = "STAD26") -> None:
-        self.base, self.code = base, code
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-        page = self.opener.open(f"{base}/j/{code}/", timeout=10).read().decode()
-        self.cursor = int(re.search(r'data-cursor="(\d+)"', page).group(1))
-
-    def cookie(self, name: str) -> str:
-        return next(c.value for c in self.jar if c.name == name)
 
     def post(self, text: str, key: str | None = None, kind: str = "insight") -> tuple[int, str]:
         """(HTTP status or 0 when nothing answered, body)."""
-        data = urllib.parse.urlencode(
-            {
-                "kind": kind,
-                "text": text,
-                "client_key": key or uuid.uuid4().hex,
-                "csrfmiddlewaretoken": self.cookie("csrftoken"),
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"{self.base}/j/{self.code}/post/",
-            data=data,
-            headers={"HX-Request": "true", "Referer": f"{self.base}/j/{self.code}/"},
-        )
+        request = self.post_request(text, kind, key)
         try:
             with self.opener.open(request, timeout=15) as response:
                 return response.status, response.read().decode()

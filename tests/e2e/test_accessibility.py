@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,6 +155,13 @@ class Audit:
         if any(part in page.url for part in LIVE_VIEWS) and page.locator("[data-live]").count():
             page.locator("body.is-live").wait_for(timeout=10_000)
         page.wait_for_timeout(150)  # let a new card's highlight settle
+        # Colours are checked as they end up, not halfway through a fade-in (the spotlight's).
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and page.evaluate(
+            "document.getAnimations().some(a => a.playState === 'running' && "
+            "a.effect && a.effect.getKeyframes().some(k => 'opacity' in k))"
+        ):
+            page.wait_for_timeout(100)
         assert page.locator("html").get_attribute("lang") == self.language, name
         tags = [*WCAG_AA, "wcag2aaa"] if enhanced else WCAG_AA
         results = AXE.run(
