@@ -8,6 +8,10 @@ from django.core.asgi import get_asgi_application
 from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labbet.settings")
+# The GIL's switch interval, 5 ms by default, is how long a thread that comes back from the
+# database waits while the event loop fans a frame out to a thousand sockets; a request makes
+# dozens of such calls. Measured with `make bench`: see the issue notes.
+sys.setswitchinterval(float(os.environ.get("LABBET_SWITCH_INTERVAL", "0.0005")))
 try:
     settings.INSTALLED_APPS  # noqa: B018 - read the environment now, to fail with its message
     try:
