@@ -207,3 +207,42 @@ async def test_a_gap_filled_from_the_database_while_the_relay_delivers_keeps_eve
     )
     assert all(s.frames == [(1, "one"), (2, "two")] for s in sockets)
     hub.relay_task.cancel()
+
+
+def test_a_prepared_frame_goes_to_the_kernel_at_once_and_the_rest_to_twisteds_buffer():
+    import socket
+
+    from twisted.internet.tcp import Server as TwistedTCP
+
+    from insights.fanout import write_prepared
+
+    class Prepared:
+        payloadHybi = b"\x81\x05hello"
+
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    transport = TwistedTCP.__new__(TwistedTCP)  # the fields write_prepared reads, no reactor
+    transport.socket, transport.connected, transport.disconnecting = ours, True, False
+    transport.dataBuffer, transport._tempDataLen = b"", 0
+    buffered = []
+    transport.write = buffered.append
+
+    class Wire:
+        _perMessageCompress = None
+        send_queue = ()
+
+        def sendPreparedMessage(self, prepared):
+            raise AssertionError("not needed: nothing was queued")
+
+    wire = Wire()
+    wire.transport = transport
+    write_prepared(wire, Prepared())
+    assert theirs.recv(100) == b"\x81\x05hello" and buffered == []
+
+    # Something already waits in Twisted's buffer: the frame queues behind it, in order.
+    transport._tempDataLen = 3
+    wire.sendPreparedMessage = lambda prepared: buffered.append(prepared.payloadHybi)
+    write_prepared(wire, Prepared())
+    assert buffered == [b"\x81\x05hello"]
+    ours.close()
+    theirs.close()
