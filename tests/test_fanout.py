@@ -209,7 +209,7 @@ async def test_a_gap_filled_from_the_database_while_the_relay_delivers_keeps_eve
     hub.relay_task.cancel()
 
 
-def test_a_prepared_frame_goes_to_the_kernel_at_once_and_the_rest_to_twisteds_buffer():
+async def test_a_prepared_frame_goes_to_the_kernel_at_once_and_the_rest_to_twisteds_buffer():
     import socket
 
     from twisted.internet.tcp import Server as TwistedTCP
