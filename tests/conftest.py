@@ -162,6 +162,19 @@ def prepare_database(env: dict) -> None:
         )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_the_socket_threads_connection(request):
+    """The websocket side keeps its database connection open in asgiref's one thread-sensitive
+    worker thread (labbet/db.py); close it before the test database is dropped (PostgreSQL
+    refuses to drop a database that still has a session)."""
+    request.getfixturevalue("django_db_setup")  # set up first, so torn down after this
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)
+
+
 @pytest.fixture(autouse=True)
 def _language_of_the_suite():
     # A view that switches to a workshop's language leaves it active in the thread; each test
