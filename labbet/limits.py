@@ -159,32 +159,37 @@ def _unknown_code(code: str) -> bool:
     return find_workshop(code) is None
 
 
-def _new_in_workshop(request: HttpRequest, code: str) -> bool:
-    """Whether the audience view would make a new participant for this browser."""
+def _membership(request: HttpRequest, code: str) -> tuple[bool, bool, bool]:
+    """(this browser has joined some workshop, the code names a workshop, it has joined that
+    one): read once per request, however many limits ask."""
     from workshops.access import SESSION_KEY, find_workshop
 
+    known = getattr(request, "_labbet_membership", None)
+    if known is None:
+        mapping = request.session.get(SESSION_KEY) or {}
+        workshop = find_workshop(code) if mapping else None
+        known = (
+            bool(mapping),
+            workshop is not None,
+            workshop is not None and str(workshop.pk) in mapping,
+        )
+        request._labbet_membership = known
+    return known
+
+
+def _new_in_workshop(request: HttpRequest, code: str) -> bool:
+    """Whether the audience view would make a new participant for this browser."""
     if request.user.is_authenticated:
         return False
-    mapping = request.session.get(SESSION_KEY) or {}
-    if not mapping:
-        return True
-    workshop = find_workshop(code)
-    return workshop is not None and str(workshop.pk) not in mapping
+    joined_any, exists, joined_this = _membership(request, code)
+    return not joined_any or (exists and not joined_this)
 
 
 def _already_in(request: HttpRequest, code: str) -> bool:
     """Signed-in people, and phones already in this very workshop, are not locked out by
     someone guessing at the same address (a venue's wifi is one address). A session in some
     other workshop is no pass: joining one workshop must not buy unlimited guesses."""
-    from workshops.access import SESSION_KEY, find_workshop
-
-    if request.user.is_authenticated:
-        return True
-    mapping = request.session.get(SESSION_KEY) or {}
-    if not mapping:
-        return False
-    workshop = find_workshop(code)
-    return workshop is not None and str(workshop.pk) in mapping
+    return request.user.is_authenticated or _membership(request, code)[2]
 
 
 class LimitsMiddleware(MiddlewareMixin):
