@@ -17,6 +17,7 @@ from labbet.limits import check_post_rate
 from workshops.log import card_version, log_change
 from workshops.models import Participant, Workshop
 from workshops.regions import (
+    by_obstacle,
     card_context,
     card_contexts,
     recent_log,
@@ -34,7 +35,10 @@ POSTING_PHASES = {
 
 
 def _locked_workshop(workshop: Workshop) -> Workshop:
-    return Workshop.objects.select_for_update().get(pk=workshop.pk)
+    locked = Workshop.objects.select_for_update().get(pk=workshop.pk)
+    if "_has_obstacles" in workshop.__dict__:  # what this request already knows (regions)
+        locked.__dict__["_has_obstacles"] = workshop.__dict__["_has_obstacles"]
+    return locked
 
 
 def _publish_card(workshop: Workshop, kind: str, contribution: Contribution) -> None:
@@ -101,6 +105,7 @@ def post_contribution(
         if existing is not None:
             return existing, False
     check_post_rate(author)  # a resend above is free; a new post counts, HTTP or socket alike
+    by_obstacle(workshop)  # asked by the card and by the phone's next form: read it once
     try:
         with transaction.atomic():
             workshop = _locked_workshop(workshop)

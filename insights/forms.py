@@ -13,6 +13,7 @@ from insights.actions import post_contribution
 from insights.errors import ActionRefused
 from insights.models import Contribution
 from workshops.models import Participant, Workshop
+from workshops.regions import by_obstacle
 
 
 def clean_text(value: str) -> str:
@@ -55,6 +56,10 @@ class ContributionForm(forms.Form):
         self.fields["obstacle"].queryset = Obstacle.objects.filter(
             challenge__workshop=workshop
         ).order_by("challenge__order", "order", "id")
+
+    @property
+    def has_obstacles(self) -> bool:
+        return by_obstacle(self.workshop)
 
     def clean_text(self) -> str:
         text = clean_text(self.cleaned_data["text"])

@@ -10,8 +10,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -39,6 +38,21 @@ def frame(seq: int, html: str, refresh: bool = False) -> str:
     return f"<!--c:{seq}{' r' if refresh else ''}-->{html.strip()}"
 
 
+# The ORM's update() cannot return the new value; SQLite (≥ 3.35) and PostgreSQL both speak
+# UPDATE … RETURNING, so the cursor moves and is read in one statement.
+_NEXT_SEQ = (
+    'UPDATE "workshops_workshop" SET "live_seq" = "live_seq" + 1 WHERE "id" = %s '
+    'RETURNING "live_seq"'
+)
+
+
+def next_seq(workshop_id: int) -> int:
+    """Advance the workshop's cursor; its new value."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_SEQ, [workshop_id])
+        return cursor.fetchone()[0]
+
+
 def publish(workshop: Workshop, kind: str, context: dict[str, Any] | None = None) -> LiveEvent:
     """Record one live event for `workshop` inside the caller's transaction.
 
@@ -48,9 +62,7 @@ def publish(workshop: Workshop, kind: str, context: dict[str, Any] | None = None
         raise RuntimeError("publish() must run inside the action's transaction")
     # The UPDATE takes the workshop's row lock: events of one workshop are numbered in
     # commit order, which is what lets a client trust "everything after my cursor".
-    Workshop.objects.filter(pk=workshop.pk).update(live_seq=F("live_seq") + 1)
-    seq = Workshop.objects.values_list("live_seq", flat=True).get(pk=workshop.pk)
-    workshop.live_seq = seq
+    seq = workshop.live_seq = next_seq(workshop.pk)
     fragments = render_views(f"insights/live/{kind.replace('.', '_')}.html", workshop, context)
     event = LiveEvent.objects.create(workshop=workshop, seq=seq, kind=kind, fragments=fragments)
     # robust: the change is committed whatever happens to the broadcast (Redis down, say);

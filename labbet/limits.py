@@ -153,10 +153,10 @@ def refused(request: HttpRequest, name: str, message: str, code: str = "") -> Ht
     return response
 
 
-def _unknown_code(code: str) -> bool:
+def _unknown_code(request: HttpRequest, code: str) -> bool:
     from workshops.access import find_workshop
 
-    return find_workshop(code) is None
+    return find_workshop(code, request) is None
 
 
 def _membership(request: HttpRequest, code: str) -> tuple[bool, bool, bool]:
@@ -167,7 +167,7 @@ def _membership(request: HttpRequest, code: str) -> tuple[bool, bool, bool]:
     known = getattr(request, "_labbet_membership", None)
     if known is None:
         mapping = request.session.get(SESSION_KEY) or {}
-        workshop = find_workshop(code) if mapping else None
+        workshop = find_workshop(code, request) if mapping else None
         known = (
             bool(mapping),
             workshop is not None,
@@ -246,6 +246,6 @@ class LimitsMiddleware(MiddlewareMixin):
             code = None
             if match is not None:
                 code = self._code(request, match.kwargs)
-            if code is not None and _unknown_code(code):
+            if code is not None and _unknown_code(request, code):
                 hit("code_guess", client_address(request))
         return response

@@ -134,3 +134,22 @@ def test_phone_uses_the_workshop_language_unless_the_person_chose(client):
     assert '<html lang="sv"' in join(client, workshop).content.decode()
     client.cookies["django_language"] = "en"
     assert '<html lang="en"' in join(client, workshop).content.decode()
+
+
+def test_a_post_reads_the_workshop_once_and_moves_the_cursor_in_one_statement(
+    client, django_assert_max_num_queries, settings
+):
+    """The post is the room's hottest request (10 a second in a large room): the limits
+    middleware and the view share one read of the workshop, the challenge's obstacles are
+    asked once, and the live cursor is advanced and read back in one statement."""
+    settings.LABBET_RATE_LIMITS = {"join": (600, 60), "post": (5, 30)}
+    workshop = make_workshop()
+    join(client, workshop)
+    post_form(client, workshop, client_key="warm-up")
+    with django_assert_max_num_queries(15) as queries:
+        response = post_form(client, workshop, client_key="counted")
+    assert response.status_code == 200
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert sum('FROM "workshops_workshop"' in s and "FOR UPDATE" not in s for s in sql) <= 2
+    assert sum("challenges_obstacle" in s and 'SELECT 1 AS "a"' in s for s in sql) <= 1
+    assert any("RETURNING" in s for s in sql)

@@ -13,20 +13,31 @@ from workshops.models import Participant, Workshop
 SESSION_KEY = "labbet_participants"
 
 
-def find_workshop(code: str) -> Workshop | None:
-    """The open workshop with this join code, else the newest closed one (for its report)."""
+def find_workshop(code: str, request: HttpRequest | None = None) -> Workshop | None:
+    """The open workshop with this join code, else the newest closed one (for its report).
+
+    Given the request, the answer is kept on it: the limits middleware and the view ask for
+    the same workshop, and a post from a phone should read it once."""
     code = normalise_code(code)
     if not is_well_formed(code):
         return None
+    found = getattr(request, "_labbet_workshops", None) if request is not None else None
+    if found is not None and code in found:
+        return found[code]
     workshops = Workshop.objects.filter(code=code)
-    return (
+    workshop = (
         workshops.exclude(status=Workshop.Status.CLOSED).first()
         or workshops.order_by("-created_at").first()
     )
+    if request is not None:
+        if found is None:
+            found = request._labbet_workshops = {}
+        found[code] = workshop
+    return workshop
 
 
-def get_workshop_or_404(code: str) -> Workshop:
-    workshop = find_workshop(code)
+def get_workshop_or_404(code: str, request: HttpRequest | None = None) -> Workshop:
+    workshop = find_workshop(code, request)
     if workshop is None:
         raise Http404("No workshop with that code")
     return workshop

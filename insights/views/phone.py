@@ -87,7 +87,7 @@ def submit_post(workshop: Workshop, participant: Participant, data: dict, oob: b
 
 @require_POST
 def post(request: HttpRequest, code: str) -> HttpResponse:
-    workshop = get_workshop_or_404(code)
+    workshop = get_workshop_or_404(code, request)
     use_workshop_language(request, workshop)
     participant = join_audience(request, workshop)
     if request.htmx:

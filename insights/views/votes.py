@@ -39,7 +39,7 @@ def refusal_status(refusal: ActionRefused) -> int:
 @require_http_methods(["GET", "POST"])
 def vote(request: HttpRequest, code: str) -> HttpResponse:
     """GET: this phone's panel (fetched when voting opens). POST: add or take back a dot."""
-    workshop = get_workshop_or_404(code)
+    workshop = get_workshop_or_404(code, request)
     use_workshop_language(request, workshop)
     participant = join_audience(request, workshop)
     error, status = "", 200

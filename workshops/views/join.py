@@ -41,7 +41,7 @@ def phone_page(
 
 @never_cache
 def join(request: HttpRequest, code: str) -> HttpResponse:
-    workshop = get_workshop_or_404(code)
+    workshop = get_workshop_or_404(code, request)
     use_workshop_language(request, workshop)
     participant = join_audience(request, workshop)
     return phone_page(request, workshop, participant)
