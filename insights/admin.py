@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from insights.models import Claim, Contribution, ContributionEdit, FollowUp, LiveEvent, Theme, Vote
 
@@ -53,6 +54,8 @@ class FollowUpInline(admin.StackedInline):
     fields = ("created_at", "author", "status", "text", "link")
     raw_id_fields = ("author",)
     extra = 0
+    # As on the receiver's form: a bare "example.org" is an https address (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Claim)

@@ -9,8 +9,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from insights.models import Contribution
 from tests.factories import enter_by_invite, make_receiver, make_user, make_workshop
-from workshops.models import Workshop
+from workshops.models import Participant, Workshop
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +108,23 @@ def test_a_revoked_link_gets_a_clear_page_and_locks_out_at_once(client, workshop
     assert response.status_code == 410
     assert "This invitation was withdrawn" in response.content.decode()
     assert phone.get(reverse("insights:handover", args=[workshop.code])).status_code == 403
+
+
+def test_after_a_revoked_link_the_phone_view_no_longer_posts_in_their_name(client, workshop, lena):
+    receiver = make_receiver(workshop, organisation="Vinnova")
+    phone = client.__class__()
+    enter_by_invite(phone, receiver)
+    client.force_login(lena)
+    client.post(reverse("workshops:invite-revoke", args=[workshop.code, receiver.pk]))
+    assert phone.get(reverse("workshops:join", args=[workshop.code])).status_code == 200
+    phone.post(
+        reverse("insights:post", args=[workshop.code]),
+        {"kind": "insight", "text": "Still in the room", "client_key": "after-revoke"},
+        HTTP_HX_REQUEST="true",
+    )
+    contribution = Contribution.objects.get(client_key="after-revoke")
+    assert contribution.author != receiver
+    assert contribution.author.role == Participant.Role.AUDIENCE
 
 
 def test_an_unknown_link_is_a_clear_404(client, workshop):

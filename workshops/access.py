@@ -60,10 +60,17 @@ def session_participant(session, workshop: Workshop) -> Participant | None:
     return Participant.objects.filter(pk=pid, workshop=workshop).first()
 
 
+def _revoked_guest(participant: Participant) -> bool:
+    """A receiver or challenger whose link was revoked (or ran out): on the phone view this
+    browser is one more phone in the room, not them — it may not post in their name."""
+    guest = participant.role in (Participant.Role.RECEIVER, Participant.Role.CHALLENGER)
+    return guest and not participant.invite_is_valid()
+
+
 def join_audience(request: HttpRequest, workshop: Workshop) -> Participant:
     """The phone's participant in this workshop, made on first visit (no account)."""
     participant = session_participant(request.session, workshop)
-    if participant is not None:
+    if participant is not None and not _revoked_guest(participant):
         return participant
     labber = labber_participant(request.user, workshop)
     if labber is not None:
