@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from challenges.models import Obstacle
 from insights.errors import ActionRefused
-from insights.live import publish
+from insights.live import publish, render_event
 from insights.models import Contribution, ContributionEdit, Theme, Vote
 from labbet.limits import check_post_rate
 from workshops.log import card_version, log_change
@@ -35,18 +35,24 @@ POSTING_PHASES = {
 
 
 def _locked_workshop(workshop: Workshop) -> Workshop:
-    locked = Workshop.objects.select_for_update().get(pk=workshop.pk)
+    # FOR NO KEY UPDATE, here and wherever a workshop is locked: it orders the room's changes
+    # without blocking the foreign-key checks of rows that point at the workshop (FOR UPDATE
+    # would: every join and every post of the room would queue behind one post's commit).
+    locked = Workshop.objects.select_for_update(no_key=True).get(pk=workshop.pk)
     if "_has_obstacles" in workshop.__dict__:  # what this request already knows (regions)
         locked.__dict__["_has_obstacles"] = workshop.__dict__["_has_obstacles"]
     return locked
 
 
-def _publish_card(workshop: Workshop, kind: str, contribution: Contribution) -> None:
-    publish(
-        workshop,
-        kind,
-        {**card_context(contribution), "counts": room_counts(workshop)},
-    )
+def _post_state(workshop: Workshop) -> tuple:
+    """What a new card depends on besides itself: its status, its prompt, its column."""
+    return (workshop.moderation, workshop.current_prompt_id, workshop.wall_layout)
+
+
+def _new_status(workshop: Workshop, author: Participant) -> str:
+    if workshop.moderation == Workshop.Moderation.PRE and not author.is_labber:
+        return Contribution.Status.PENDING
+    return Contribution.Status.VISIBLE
 
 
 def timer_has_run_out(workshop: Workshop) -> bool:
@@ -108,17 +114,11 @@ def post_contribution(
     by_obstacle(workshop)  # asked by the card and by the phone's next form: read it once
     try:
         with transaction.atomic():
-            workshop = _locked_workshop(workshop)
             author = Participant.objects.get(pk=author.pk)
-            check_can_post(workshop, author)
+            check_can_post(workshop, author)  # the room as this request read it
             if display_name is not None and display_name != author.display_name:
                 author.display_name = display_name
                 author.save(update_fields=["display_name"])
-            status = (
-                Contribution.Status.PENDING
-                if workshop.moderation == Workshop.Moderation.PRE and not author.is_labber
-                else Contribution.Status.VISIBLE
-            )
             contribution = Contribution.objects.create(
                 workshop=workshop,
                 kind=kind,
@@ -126,11 +126,24 @@ def post_contribution(
                 author=author,
                 obstacle=obstacle,
                 challenge=obstacle.challenge if obstacle else None,
-                prompt=workshop.current_prompt,
-                status=status,
+                prompt_id=workshop.current_prompt_id,
+                status=_new_status(workshop, author),
                 client_key=client_key,
             )
-            _publish_card(workshop, "contribution.added", contribution.mark_new())
+            # The card is rendered before the workshop's row is locked: in a large room the
+            # posts of every process queue on that lock, so it is held only for the cursor,
+            # the counters and the commit (PostgreSQL; SQLite has one writer anyway).
+            card = card_context(contribution.mark_new())
+            fragments = render_event(workshop, "contribution.added", card)
+            locked = _locked_workshop(workshop)
+            check_can_post(locked, author)  # and as it is now: a lock that came meanwhile holds
+            if _post_state(locked) != _post_state(workshop):
+                # A labber changed the room while this post was on its way: follow them.
+                contribution.status = _new_status(locked, author)
+                contribution.prompt_id = locked.current_prompt_id
+                contribution.save(update_fields=["status", "prompt"])
+                fragments = render_event(locked, "contribution.added", card_context(contribution))
+            publish(locked, "contribution.added", fragments=fragments, counts=True)
             # What the caller keeps is a plain object: votes and merges may come to it later.
             del contribution._prefetched_objects_cache
     except IntegrityError:

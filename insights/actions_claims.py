@@ -28,7 +28,7 @@ MAX_NOTE = 1000
 
 
 def _locked_workshop(workshop_id: int) -> Workshop:
-    return Workshop.objects.select_for_update().get(pk=workshop_id)
+    return Workshop.objects.select_for_update(no_key=True).get(pk=workshop_id)
 
 
 def _publish_claims(workshop: Workshop, contribution: Contribution) -> None:

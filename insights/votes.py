@@ -23,7 +23,7 @@ MAX_DOTS = 20
 
 
 def _locked_workshop(workshop: Workshop) -> Workshop:
-    return Workshop.objects.select_for_update().get(pk=workshop.pk)
+    return Workshop.objects.select_for_update(no_key=True).get(pk=workshop.pk)
 
 
 # --- What the screens show. ---

@@ -551,3 +551,44 @@ def test_a_move_on_a_card_merged_away_is_refused_with_a_clear_message(room):
     moves.merge_contributions(keep, [(duplicate, card_version(duplicate))], labber)
     with pytest.raises(ActionRefused, match="merged this post into another"):
         moves.set_status(duplicate, Contribution.Status.HIDDEN, labber)
+
+
+def test_a_post_on_its_way_when_the_labber_turns_on_moderation_waits_for_approval(room):
+    workshop, _labber = room
+    """The card is rendered before the workshop is locked; a change that came meanwhile
+    (here: moderation turned on) is followed, and the phones never see the post."""
+    phone = make_audience(workshop)
+    as_the_post_read_it = Workshop.objects.get(pk=workshop.pk)
+    Workshop.objects.filter(pk=workshop.pk).update(moderation=Workshop.Moderation.PRE)
+    seq = cursor(workshop)
+    contribution, created = moves.post_contribution(
+        workshop=as_the_post_read_it, author=phone, kind="insight", text="Slow wifi"
+    )
+    assert created and contribution.status == Contribution.Status.PENDING
+    fragments = published(workshop, seq, "contribution.added")
+    assert "Slow wifi" not in fragments["phone"] and "Slow wifi" not in fragments["projector"]
+    assert "Slow wifi" in fragments["console"]
+    assert 'id="console-counts"' in fragments["console"]
+
+
+def test_a_post_on_its_way_when_posting_is_locked_is_refused_and_saves_nothing(room):
+    workshop, _labber = room
+    phone = make_audience(workshop)
+    as_the_post_read_it = Workshop.objects.get(pk=workshop.pk)
+    Workshop.objects.filter(pk=workshop.pk).update(posting_open=False)
+    seq = cursor(workshop)
+    with pytest.raises(ActionRefused):
+        moves.post_contribution(
+            workshop=as_the_post_read_it, author=phone, kind="insight", text="Too late"
+        )
+    assert not Contribution.objects.filter(text="Too late").exists()
+    assert events_after(workshop, seq) == []
+
+
+def test_the_projector_counter_follows_every_post(room):
+    workshop, _labber = room
+    seq = cursor(workshop)
+    post(workshop, text="One")
+    counted = published(workshop, seq, "contribution.added")["projector"]
+    visible = Contribution.objects.filter(workshop=workshop, status="visible").count()
+    assert f'<span id="count-posts" hx-swap-oob="true">{visible}</span>' in counted

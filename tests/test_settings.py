@@ -27,6 +27,9 @@ def test_postgres_database_url(tmp_path):
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert (config["NAME"], config["USER"], config["PASSWORD"]) == ("labbet", "lab", "secret")
     assert (config["HOST"], config["PORT"]) == ("db.example", 6543)
+    # Each request under daphne has a thread of its own: connections come from a pool.
+    assert config["OPTIONS"]["pool"]["max_size"] == 20
+    assert config["CONN_MAX_AGE"] == 0 and config["CONN_HEALTH_CHECKS"]
 
 
 def test_sqlite_database_url_keeps_wal(tmp_path):

@@ -147,7 +147,7 @@ EDITABLE_FIELDS = (
 
 
 def _locked(workshop: Workshop) -> Workshop:
-    return Workshop.objects.select_for_update().get(pk=workshop.pk)
+    return Workshop.objects.select_for_update(no_key=True).get(pk=workshop.pk)
 
 
 @transaction.atomic

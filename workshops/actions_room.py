@@ -22,7 +22,7 @@ from workshops.models import LogEntry, Participant, Workshop
 
 
 def _locked(workshop: Workshop) -> Workshop:
-    return Workshop.objects.select_for_update().get(pk=workshop.pk)
+    return Workshop.objects.select_for_update(no_key=True).get(pk=workshop.pk)
 
 
 def _change(

@@ -219,7 +219,7 @@ def build_export(workshop: Workshop, *, complete: bool = False) -> Data:
 @transaction.atomic
 def set_report_public(workshop: Workshop, public: bool, actor: Participant | None) -> Workshop:
     """A labber publishes the report (or takes it back); kept in the moderation log."""
-    workshop = Workshop.objects.select_for_update().get(pk=workshop.pk)
+    workshop = Workshop.objects.select_for_update(no_key=True).get(pk=workshop.pk)
     if workshop.report_public != public:
         workshop.report_public = public
         workshop.save(update_fields=["report_public"])
