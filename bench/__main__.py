@@ -278,6 +278,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="daphne processes, all on core 0 (more than 1: scale-out, PostgreSQL + Redis)",
     )
     parser.add_argument(
+        "--services-core",
+        type=int,
+        choices=(0, 1),
+        default=0,
+        help="the core of the PostgreSQL and Redis a scale-out run starts: 0, with daphne "
+        "(everything server-side on one core), or 1, with the load generator (as a database "
+        "on its own machine would be)",
+    )
+    parser.add_argument(
         "--redis",
         action="store_true",
         help="scale-out even with one process: PostgreSQL and the Redis channel layer",
@@ -353,8 +362,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.processes > 1:
         mode += f"×{args.processes}"
     try:
-        # Scale-out: PostgreSQL and Redis, started here (on core 0 with daphne) unless given.
-        with services(args.scale_out, args.scale_out, args.database_url, args.redis_url) as found:
+        # Scale-out: PostgreSQL and Redis, started here (on core 0 with daphne unless
+        # --services-core 1) unless given.
+        with services(
+            args.scale_out,
+            args.scale_out,
+            args.database_url,
+            args.redis_url,
+            core=args.services_core,
+        ) as found:
             if args.scale_out:
                 print(f"bench: scale-out on {found.database_url} and {found.redis_url}")
             for phones in args.phones:
@@ -375,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
                     redis_url=found.redis_url,
                     soak=args.soak,
                     services=found.pids if found.roots else None,
+                    services_core=found.core,
                 )
                 run["verdict"] = verdict(run)
                 if args.soak:

@@ -49,13 +49,13 @@ def pinned(command: list[str]) -> list[str]:
     return command
 
 
-def pin_to_server_core(pids: list[int]) -> None:
-    """Move running processes, every thread of each, to the server's core (taskset -a)."""
+def pin_to_core(pids: list[int], core: int = SERVER_CORE) -> None:
+    """Move running processes, every thread of each, to `core` (taskset -a)."""
     if not (PINNING and shutil.which("taskset")):
         return
     for pid in pids:
         subprocess.run(
-            ["taskset", "-a", "-p", "-c", str(SERVER_CORE), str(pid)],
+            ["taskset", "-a", "-p", "-c", str(core), str(pid)],
             capture_output=True,
             check=False,
             timeout=10,
@@ -94,6 +94,7 @@ class Services:
 
     database_url: str | None = None
     redis_url: str | None = None
+    core: int = SERVER_CORE  # where started ones run
     roots: list[int] = field(default_factory=list)  # postmaster and redis-server pids
     stops: list[Callable[[], None]] = field(default_factory=list)
 
@@ -114,10 +115,15 @@ def _postmaster_pid(directory: Path) -> int | None:
 
 @contextmanager
 def services(
-    postgres: bool, redis: bool, database_url: str | None = None, redis_url: str | None = None
+    postgres: bool,
+    redis: bool,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    core: int = SERVER_CORE,
 ) -> Iterator[Services]:
-    """PostgreSQL when `postgres` and no `database_url` is given, Redis likewise; stopped after."""
-    found = Services(database_url, redis_url)
+    """PostgreSQL when `postgres` and no `database_url` is given, Redis likewise, on `core`;
+    stopped after."""
+    found = Services(database_url, redis_url, core)
     try:
         if postgres and not database_url:
             pg = start_postgres()
@@ -131,7 +137,7 @@ def services(
             found.redis_url = rd.url
             if rd.process is not None:
                 found.roots.append(rd.process.pid)
-        pin_to_server_core(found.pids())
+        pin_to_core(found.pids(), found.core)
         yield found
     finally:
         found.stop()

@@ -90,6 +90,9 @@ def database_config(url: str | None, default_sqlite: Path) -> dict[str, Any]:
         "max_size": env_int("LABBET_DB_POOL_SIZE", 20),
         "timeout": 5,
     }
+    # .iterator() (a form's choices, say) would DECLARE, FETCH and CLOSE a server-side cursor:
+    # three round trips for a handful of rows. Labbet's results are small; one is enough.
+    config["DISABLE_SERVER_SIDE_CURSORS"] = True
     return config
 
 

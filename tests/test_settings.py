@@ -30,6 +30,7 @@ def test_postgres_database_url(tmp_path):
     # Each request under daphne has a thread of its own: connections come from a pool.
     assert config["OPTIONS"]["pool"]["max_size"] == 20
     assert config["CONN_MAX_AGE"] == 0 and config["CONN_HEALTH_CHECKS"]
+    assert config["DISABLE_SERVER_SIDE_CURSORS"]
 
 
 def test_sqlite_database_url_keeps_wal(tmp_path):
