@@ -42,3 +42,4 @@ urlpatterns = [
 ]
 
 handler404 = "workshops.views.errors.not_found"
+handler500 = "workshops.views.errors.server_error"

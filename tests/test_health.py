@@ -57,3 +57,22 @@ def test_migrations_are_complete():
     from django.core.management import call_command
 
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_a_database_that_is_down_gets_a_503_that_says_try_again(rf):
+    """Any request that meets a database that is down (or a pool with no free connection in
+    time) gets the static page with 503 and Retry-After, not a bare 500."""
+    from django.db import OperationalError
+
+    from workshops.views.errors import server_error
+
+    try:
+        raise OperationalError("connection refused")
+    except OperationalError:
+        response = server_error(rf.get("/j/STAD26/post/"))
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "Please try again in a moment" in response.content.decode()
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        assert server_error(rf.get("/")).status_code == 500
