@@ -17,9 +17,10 @@ from bench.load import percentile
 from bench.servers import ROOT, Sampler, app_server, pin_generator
 
 
-async def burst(client: AppClient, posters: int) -> list[float]:
+async def burst(client: AppClient, posters: int, sampler: Sampler) -> tuple[list[float], dict]:
     await client.open_posters(posters)
     answered: list[float] = []
+    cpu, wall = sampler.cpu_seconds(), time.monotonic()
 
     async def one(i: int) -> None:
         started = time.monotonic()
@@ -27,7 +28,16 @@ async def burst(client: AppClient, posters: int) -> list[float]:
             answered.append(time.monotonic() - started)
 
     await asyncio.gather(*(one(i) for i in range(posters)))
-    return sorted(answered)
+    # Whether the burst is bound by the server's CPU (its share near 100%) or by waiting.
+    wall = time.monotonic() - wall
+    cpu = sampler.cpu_seconds() - cpu
+    cost = {
+        "burst_s": round(wall, 2),
+        "server_cpu_s": round(cpu, 2),
+        "server_cpu_pct": round(100 * cpu / wall, 1),
+        "server_cpu_ms_per_post": round(1000 * cpu / posters, 1),
+    }
+    return sorted(answered), cost
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         sampler.start()
         client = AppClient(server, threads=args.posters)
         try:
-            answered = asyncio.run(burst(client, args.posters))
+            answered, cost = asyncio.run(burst(client, args.posters, sampler))
         finally:
             sampler.stop()
             asyncio.run(client.close())
@@ -54,10 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         "post_p95_ms": ms[95],
         "post_max_ms": ms[100],
         "server_rss_peak_mb": sampler.summary(0, float("inf"))["server_rss_peak_mb"],
+        **cost,
     }
     print(
         f"burst: {args.posters} posters at once: {len(answered)} accepted; post answer "
-        f"p50 {ms[50]} ms, p95 {ms[95]} ms, max {ms[100]} ms"
+        f"p50 {ms[50]} ms, p95 {ms[95]} ms, max {ms[100]} ms; all answered in {cost['burst_s']} s, "
+        f"server CPU {cost['server_cpu_pct']}% of its core, {cost['server_cpu_ms_per_post']} ms "
+        "per post"
     )
     out = args.json or ROOT / "var" / "bench" / f"burst-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
