@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from challenges.models import Obstacle
 from insights.errors import ActionRefused
-from insights.live import publish, render_event
+from insights.live import publish
 from insights.models import Contribution, ContributionEdit, Theme, Vote
 from labbet.limits import check_post_rate
 from workshops.log import card_version, log_change
@@ -42,6 +42,12 @@ def _locked_workshop(workshop: Workshop) -> Workshop:
     if "_has_obstacles" in workshop.__dict__:  # what this request already knows (regions)
         locked.__dict__["_has_obstacles"] = workshop.__dict__["_has_obstacles"]
     return locked
+
+
+def _publish_card(workshop: Workshop, kind: str, contribution: Contribution) -> None:
+    # The counters are read under the workshop's lock: of two posts in flight, the later
+    # event counts both.
+    publish(workshop, kind, {**card_context(contribution), "counts": room_counts(workshop)})
 
 
 def _post_state(workshop: Workshop) -> tuple:
@@ -130,20 +136,17 @@ def post_contribution(
                 status=_new_status(workshop, author),
                 client_key=client_key,
             )
-            # The card is rendered before the workshop's row is locked: in a large room the
-            # posts of every process queue on that lock, so it is held only for the cursor,
-            # the counters and the commit (PostgreSQL; SQLite has one writer anyway).
-            card = card_context(contribution.mark_new())
-            fragments = render_event(workshop, "contribution.added", card)
+            # The workshop's row is locked only now, after the insert: in a large room the
+            # posts of every process queue on that lock (PostgreSQL; SQLite has one writer).
             locked = _locked_workshop(workshop)
-            check_can_post(locked, author)  # and as it is now: a lock that came meanwhile holds
+            check_can_post(locked, author)  # the room as it is now: a lock that came meanwhile
             if _post_state(locked) != _post_state(workshop):
                 # A labber changed the room while this post was on its way: follow them.
                 contribution.status = _new_status(locked, author)
                 contribution.prompt_id = locked.current_prompt_id
                 contribution.save(update_fields=["status", "prompt"])
-                fragments = render_event(locked, "contribution.added", card_context(contribution))
-            publish(locked, "contribution.added", fragments=fragments, counts=True)
+            contribution.workshop = locked
+            _publish_card(locked, "contribution.added", contribution.mark_new())
             # What the caller keeps is a plain object: votes and merges may come to it later.
             del contribution._prefetched_objects_cache
     except IntegrityError:

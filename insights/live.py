@@ -16,7 +16,6 @@ from django.utils import translation
 
 from insights.models import LiveEvent
 from workshops.models import Workshop
-from workshops.regions import room_counts
 
 # The views a workshop's screens are in; each is one channel-layer group, rendered once.
 VIEWS = ("phone", "projector", "console")
@@ -54,38 +53,17 @@ def next_seq(workshop_id: int) -> int:
         return cursor.fetchone()[0]
 
 
-def render_event(workshop: Workshop, kind: str, context: dict[str, Any] | None) -> dict[str, str]:
-    """The fragments of one event, one per view (see publish)."""
-    return render_views(f"insights/live/{kind.replace('.', '_')}.html", workshop, context)
-
-
-def publish(
-    workshop: Workshop,
-    kind: str,
-    context: dict[str, Any] | None = None,
-    *,
-    fragments: dict[str, str] | None = None,
-    counts: bool = False,
-) -> LiveEvent:
+def publish(workshop: Workshop, kind: str, context: dict[str, Any] | None = None) -> LiveEvent:
     """Record one live event for `workshop` inside the caller's transaction.
 
-    The template `insights/live/<kind>.html` is rendered once per view (with `view` set), or
-    `fragments` were (render_event) before the caller locked the workshop. With `counts`, the
-    room's counters are read once the cursor's lock is held, so that of two posts in flight
-    the later event always counts both. The frames go out on commit, so no screen ever shows
-    a row that was rolled back."""
+    The template `insights/live/<kind>.html` is rendered once per view (with `view` set);
+    the frames go out on commit, so no screen ever shows a row that was rolled back."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("publish() must run inside the action's transaction")
-    if fragments is None:
-        fragments = render_event(workshop, kind, context)
     # The UPDATE takes the workshop's row lock: events of one workshop are numbered in
     # commit order, which is what lets a client trust "everything after my cursor".
     seq = workshop.live_seq = next_seq(workshop.pk)
-    if counts:
-        counters = render_views(
-            "insights/live/_counts.html", workshop, {"counts": room_counts(workshop)}
-        )
-        fragments = {view: html + counters[view] for view, html in fragments.items()}
+    fragments = render_views(f"insights/live/{kind.replace('.', '_')}.html", workshop, context)
     event = LiveEvent.objects.create(workshop=workshop, seq=seq, kind=kind, fragments=fragments)
     # robust: the change is committed whatever happens to the broadcast (Redis down, say);
     # screens then catch up from the stored event (insights/fanout.py's resync, or replay).
