@@ -190,9 +190,10 @@ MATRIX: dict[str, list[Case]] = {
         post_(EVERYONE, code, {"kind": "insight", "text": "A thought", "client_key": "m1"})
     ],
     # Dots are the audience's: a new phone joins and votes; the invited and labbers get 409.
+    # A receiver whose link was revoked is one more phone in the room, with its dots.
     "insights:vote": [
         post_(
-            "ok ok ok 409 409 409 409 ok 409",
+            "ok ok ok 409 409 ok 409 ok 409",
             code,
             lambda w: {"contribution": w.suggestion, "op": "add"},
         )
