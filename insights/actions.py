@@ -15,7 +15,7 @@ from insights.live import publish
 from insights.models import Contribution, ContributionEdit, Theme, Vote
 from labbet.limits import check_post_rate
 from workshops.log import card_version, log_change
-from workshops.models import Participant, Workshop
+from workshops.models import Participant, Workshop, lock_workshop
 from workshops.regions import (
     by_obstacle,
     card_context,
@@ -35,10 +35,7 @@ POSTING_PHASES = {
 
 
 def _locked_workshop(workshop: Workshop) -> Workshop:
-    # FOR NO KEY UPDATE, here and wherever a workshop is locked: it orders the room's changes
-    # without blocking the foreign-key checks of rows that point at the workshop (FOR UPDATE
-    # would: every join and every post of the room would queue behind one post's commit).
-    locked = Workshop.objects.select_for_update(no_key=True).get(pk=workshop.pk)
+    locked = lock_workshop(workshop.pk)
     if "_has_obstacles" in workshop.__dict__:  # what this request already knows (regions)
         locked.__dict__["_has_obstacles"] = workshop.__dict__["_has_obstacles"]
     return locked

@@ -20,7 +20,7 @@ from insights.errors import ActionRefused
 from insights.live import publish
 from insights.models import Claim, Contribution, FollowUp
 from workshops.invites import public_url
-from workshops.models import Participant, Workshop
+from workshops.models import Participant, Workshop, lock_workshop
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ MAX_NOTE = 1000
 
 
 def _locked_workshop(workshop_id: int) -> Workshop:
-    return Workshop.objects.select_for_update(no_key=True).get(pk=workshop_id)
+    return lock_workshop(workshop_id)
 
 
 def _publish_claims(workshop: Workshop, contribution: Contribution) -> None:

@@ -15,7 +15,7 @@ from insights.errors import ActionRefused
 from insights.live import publish
 from insights.models import Contribution, Vote
 from labbet.limits import check_vote_rate
-from workshops.models import LogEntry, Participant, Workshop
+from workshops.models import LogEntry, Participant, Workshop, lock_workshop
 
 PROJECTOR_RANKING_SIZE = 10
 CONSOLE_RANKING_SIZE = 40
@@ -23,7 +23,7 @@ MAX_DOTS = 20
 
 
 def _locked_workshop(workshop: Workshop) -> Workshop:
-    return Workshop.objects.select_for_update(no_key=True).get(pk=workshop.pk)
+    return lock_workshop(workshop.pk)
 
 
 # --- What the screens show. ---

@@ -13,7 +13,7 @@ from django.utils import timezone
 from challenges.models import Challenge, Obstacle
 from insights.actions import publish_room
 from workshops.codes import new_token, normalise_code, random_code
-from workshops.models import Participant, Prompt, Workshop
+from workshops.models import Participant, Prompt, Workshop, lock_workshop
 
 
 def unused_code() -> str:
@@ -147,7 +147,7 @@ EDITABLE_FIELDS = (
 
 
 def _locked(workshop: Workshop) -> Workshop:
-    return Workshop.objects.select_for_update(no_key=True).get(pk=workshop.pk)
+    return lock_workshop(workshop.pk)
 
 
 @transaction.atomic

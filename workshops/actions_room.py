@@ -18,11 +18,11 @@ from insights.errors import ActionRefused
 from insights.models import Contribution, ContributionEdit, Theme, Vote
 from workshops.actions import add_prompt
 from workshops.log import describe, is_undoable, log_change, matches, restore, snapshot
-from workshops.models import LogEntry, Participant, Workshop
+from workshops.models import LogEntry, Participant, Workshop, lock_workshop
 
 
 def _locked(workshop: Workshop) -> Workshop:
-    return Workshop.objects.select_for_update(no_key=True).get(pk=workshop.pk)
+    return lock_workshop(workshop.pk)
 
 
 def _change(

@@ -247,3 +247,11 @@ class LogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%H:%M:%S} {self.action}"
+
+
+def lock_workshop(pk: int) -> Workshop:
+    """The workshop's row, locked to the end of the transaction: the room's changes are made
+    one at a time. FOR NO KEY UPDATE, not FOR UPDATE: the latter also blocks the foreign-key
+    check of every row that points at the workshop, so every join and post of the room would
+    queue behind one post's commit (PostgreSQL; SQLite has one writer anyway)."""
+    return Workshop.objects.select_for_update(no_key=True).get(pk=pk)
