@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.clients import POST_OVER
 from bench.load import GENERATOR_LIMIT_PCT, Config, measure
 from bench.servers import ROOT, ServerFailed, pin_generator, services
 from labbet.services import ServiceUnavailable
@@ -32,7 +33,7 @@ TARGET_RSS_GROWTH_PCT = 10.0
 SOAK_PHONES = 1000
 
 ROWS: list[tuple[str, str]] = [
-    ("posters (phones posting)", "{posters}"),
+    ("posters (phones posting)", "{posters} over {post_over}"),
     ("page loads", "{page_loads} in {page_load_seconds} s"),
     ("socket storm", "{storm_sockets} in {storm_seconds} s, refused {storm_refused}"),
     ("sockets connected / refused", "{sockets_connected} / {sockets_refused}"),
@@ -270,6 +271,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="poster phones, round-robin: at least this many, and as many as keep each under "
         "the app's posting limit (5 per 30 s: ceil(rate × 30 / 4))",
     )
+    parser.add_argument(
+        "--post-over",
+        choices=POST_OVER,
+        default="socket",
+        help="how the posters post: over their open socket, as the phone's page does "
+        "(default), or over HTTP, the page's path while its socket is down",
+    )
     parser.add_argument("--json", type=Path, help="where to write the figures")
     parser.add_argument(
         "--processes",
@@ -376,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             for phones in args.phones:
                 # A soak posts for its own length: the posters are counted for that.
                 seconds = args.soak or args.seconds
-                config = Config(phones, args.rate, seconds, args.posters)
+                config = Config(phones, args.rate, seconds, args.posters, post_over=args.post_over)
                 print(
                     f"bench: {mode}, {phones} phones, {args.rate:g} posts/s for {seconds:g} s"
                     f"{' (soak)' if args.soak else ''} …",

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import json
 import re
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Protocol
 from urllib.parse import urlencode
@@ -17,6 +18,7 @@ from urllib.parse import urlencode
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.servers import CODE, Server
+from bench.sockets import Listener
 
 CURSOR = re.compile(rb'<body[^>]*\sdata-cursor="(\d+)"')
 
@@ -46,12 +48,24 @@ class Session:
     sessionid: str
     csrftoken: str
     cursor: int
+    # Posting over the socket: the phone's own socket, and its posts waiting for an answer.
+    listener: Listener | None = None
+    answers: deque[tuple[str, asyncio.Future[bool]]] = field(default_factory=deque)
+
+
+POST_OVER = ("socket", "http")
 
 
 class AppClient:
-    """The app over HTTP (stdlib http.client in a thread pool) and its workshop socket."""
+    """The app over HTTP (stdlib http.client in a thread pool) and its workshop socket.
 
-    def __init__(self, server: Server, threads: int = 64) -> None:
+    Posters post as the phone's page does: over their open socket (`over="socket"`: the
+    form's ws-send), or over HTTP (`over="http"`: the page's path when its socket is down)."""
+
+    def __init__(self, server: Server, threads: int = 64, over: str = "socket") -> None:
+        if over not in POST_OVER:
+            raise ValueError(f"post over one of {POST_OVER}, not {over!r}")
+        self.over = over
         self.server = server
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
         self.posters: list[Session] = []
@@ -94,6 +108,44 @@ class AppClient:
 
     async def open_posters(self, count: int) -> None:
         self.posters = list(await asyncio.gather(*(self._join_async(i) for i in range(count))))
+        if self.over == "socket":
+            await asyncio.gather(*(self._open_socket(s) for s in self.posters))
+
+    async def _open_socket(self, s: Session) -> None:
+        """The poster's own socket. It gets the room's frames as every phone does (they are
+        not counted here); what is not a frame is the answer to its oldest post."""
+
+        def on_text(text: str) -> None:
+            if text.startswith("<!--c:") or not s.answers:
+                return
+            key, answer = s.answers.popleft()
+            if not answer.done():  # one that timed out keeps its place in the order
+                answer.set_result(f'data-sent-key="{key}"' in text)
+
+        url = f"ws://127.0.0.1:{s.port}/ws/w/{CODE}/?view=phone&cursor={s.cursor}"
+        headers = {"Cookie": f"sessionid={s.sessionid}"}
+        s.listener = await Listener.open(url, self._origin(s.port), headers, on_text)
+
+    async def _post_socket(self, s: Session, text: str) -> bool:
+        """The form as the page's ws-send sends it; the answer is the form again, with the
+        saved post's key when it was saved."""
+        assert s.listener is not None
+        if not s.listener.is_open:
+            self.failures["socket closed"] += 1
+            return False
+        key = uuid.uuid4().hex
+        answer = asyncio.get_running_loop().create_future()
+        s.answers.append((key, answer))
+        message = {"action": "post", "kind": "insight", "text": text, "client_key": key}
+        s.listener.send_text(json.dumps(message))
+        try:
+            saved = await asyncio.wait_for(answer, 60)
+        except TimeoutError:
+            self.failures["socket: no answer in 60 s"] += 1
+            return False
+        if not saved:
+            self.failures["socket: not saved"] += 1
+        return saved
 
     def _post(self, s: Session, text: str) -> bool:
         key = uuid.uuid4().hex
@@ -127,9 +179,13 @@ class AppClient:
 
     async def post(self, i: int, text: str) -> bool:
         poster = self.posters[i % len(self.posters)]
+        if self.over == "socket":
+            return await self._post_socket(poster, text)
         return await asyncio.get_running_loop().run_in_executor(self.pool, self._post, poster, text)
 
     async def close(self) -> None:
+        listeners = [s.listener for s in self.posters if s.listener is not None]
+        await asyncio.gather(*(listener.close() for listener in listeners))
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 

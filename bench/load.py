@@ -53,6 +53,9 @@ class Config:
     churn_every: float = 30.0
     churn_fraction: float = 0.10
     seed: int = 7
+    # How posts travel: over each poster's socket as the phone's page sends them, or over
+    # HTTP (the page's fallback when its socket is down).
+    post_over: str = "socket"
 
     def __post_init__(self) -> None:
         self.posters = posters_needed(self.rate, self.seconds, self.posters)
@@ -420,6 +423,7 @@ async def run(
         "rate": config.rate,
         "seconds": seconds,
         "posters": config.posters,
+        "post_over": config.post_over if isinstance(client, AppClient) else "control socket",
         **joined,
         "sockets_connected": len(room.sockets),
         "sockets_refused": sum(room.refused.values()),
@@ -519,7 +523,7 @@ def measure(
         sampler = Sampler(server.pids)
         sampler.start()
         try:
-            client: Client = RawClient(server) if raw else AppClient(server)
+            client: Client = RawClient(server) if raw else AppClient(server, over=config.post_over)
             result = asyncio.run(run(client, config, sampler, soak, services, services_core))
         finally:
             sampler.stop()

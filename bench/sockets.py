@@ -116,6 +116,10 @@ class Listener(asyncio.BufferedProtocol):
         if not self.closed.done():
             self.closed.set_result(None)
 
+    def send_text(self, text: str) -> None:
+        self.ws.send_text(text.encode())
+        self.flush()
+
     @property
     def is_open(self) -> bool:
         return self.ws.state is State.OPEN

@@ -102,7 +102,12 @@ class Contribution(models.Model):
                 name="contribution_client_key_once_per_author",
             ),
         ]
-        indexes = [models.Index(fields=["workshop", "status", "-created_at"])]
+        indexes = [
+            models.Index(fields=["workshop", "status", "-created_at"]),
+            # The room's counters (workshops.regions.room_counts) are read on every post:
+            # counted from this index alone, without reading the rows.
+            models.Index(fields=["workshop", "merged_into", "status"], name="contribution_counts"),
+        ]
 
     def __str__(self) -> str:
         return self.text[:80]
@@ -112,7 +117,9 @@ class Contribution(models.Model):
         and the templates that show it read none of them from the database."""
         cache = self.__dict__.setdefault("_prefetched_objects_cache", {})
         for relation in ("merged", "votes", "claims", "edits"):
-            cache[relation] = getattr(self, relation).none()
+            empty = getattr(self, relation).none()
+            empty._result_cache = []  # evaluated, as prefetch_related leaves it: no SQL to build
+            cache[relation] = empty
         return self
 
     @property

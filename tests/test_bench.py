@@ -36,6 +36,7 @@ def test_defaults_are_one_process_on_sqlite() -> None:
     assert args.phones == [500, 1000, 2000]
     assert args.processes == 1 and not args.scale_out
     assert not args.with_raw and args.soak == 0 and args.posters == 0
+    assert args.post_over == "socket"  # as the phone's page posts while its socket is open
 
 
 def test_several_processes_or_redis_mean_scale_out() -> None:
@@ -277,7 +278,8 @@ def test_capacity_warnings_are_found_in_the_log() -> None:
 
 
 @pytest.mark.slow
-def test_bench_delivers_every_post_once_and_in_order() -> None:
+@pytest.mark.parametrize("over", ["socket", "http"])
+def test_bench_delivers_every_post_once_and_in_order(over: str) -> None:
     from bench.servers import BIN, ServerFailed
 
     if not (BIN / "daphne").exists():
@@ -286,7 +288,8 @@ def test_bench_delivers_every_post_once_and_in_order() -> None:
     url = os.environ.get("DATABASE_URL", "")
     database_url = url if url.startswith(("postgres://", "postgresql://")) else None
     try:
-        run = load.measure(load.Config(phones=20, rate=4, seconds=3), database_url=database_url)
+        config = load.Config(phones=20, rate=4, seconds=3, post_over=over)
+        run = load.measure(config, database_url=database_url)
     except ServerFailed as exc:
         require_or_skip(f"the bench could not start the app: {exc}")
 
@@ -300,3 +303,4 @@ def test_bench_delivers_every_post_once_and_in_order() -> None:
     assert run["sockets_dropped"] == 0
     assert run["capacity_warnings"] == 0
     assert run["processes"] == 1 and run["posters"] == 3
+    assert run["post_over"] == over

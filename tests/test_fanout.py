@@ -154,6 +154,17 @@ class Wire:
         raise AssertionError("the hub writes prepared frames, not ASGI messages")
 
 
+async def join_wired(hub: Hub, group: str, wires: list[Wire]) -> list[Socket]:
+    """A socket per wire, each as a consumer under daphne, in the hub's group."""
+    sockets = []
+    for wire in wires:
+        socket = Socket()
+        socket.wire = wire
+        sockets.append(socket)
+        await hub.join(group, socket)
+    return sockets
+
+
 async def test_under_daphne_a_frame_is_framed_once_and_written_to_every_open_socket():
     import functools
 
@@ -171,18 +182,44 @@ async def test_under_daphne_a_frame_is_framed_once_and_written_to_every_open_soc
     assert server_protocol(Socket().send) is None
 
     hub = Hub()
-    sockets = []
-    for wire in wires:
-        socket = Socket()
-        socket.wire = wire
-        sockets.append(socket)
-        await hub.join("labbet.w9.phone", socket)
+    await join_wired(hub, "labbet.w9.phone", wires)
     await send_frame("labbet.w9.phone", 1, "ett")
     await send_frame("labbet.w9.phone", 2, "två")
     await asyncio.sleep(0.1)
     assert factory.prepared == [b"ett", "två".encode()]
     assert all(wire.written == [b"ett", "två".encode()] for wire in wires[:-1])
     assert wires[-1].written == []  # closed: nothing written
+    hub.relay_task.cancel()
+
+
+async def test_frames_that_arrive_while_the_room_is_being_written_to_go_out_together(
+    monkeypatch,
+):
+    # A process that falls behind (a busy core, a burst of posts) catches up: the frames that
+    # waited meanwhile reach each socket in one write, framed once for the whole room.
+    import insights.fanout as fanout
+
+    monkeypatch.setattr(fanout, "YIELD_EVERY", 1)  # the loop runs between any two sockets
+    writes: dict[Wire, list[list[bytes]]] = {}
+    monkeypatch.setattr(
+        fanout,
+        "write_prepared",
+        lambda wire, frames: writes.setdefault(wire, []).append([p[1] for p in frames.prepared]),
+    )
+    factory = Factory()
+    hub = Hub()
+    wires = [Wire(factory) for _ in range(200)]
+    sockets = await join_wired(hub, "labbet.w11.phone", wires)
+    sockets[-1].sent_seq = 2  # replayed up to 2 already: only the third is due
+    # The first frame goes out at once; the next two arrive while it is being written.
+    for seq, text in ((1, "ett"), (2, "två"), (3, "tre")):
+        await send_frame("labbet.w11.phone", seq, text)
+    await asyncio.sleep(0.2)
+    ett, tva, tre = b"ett", "två".encode(), b"tre"
+    assert factory.prepared == [ett, tva, tre]  # framed once each, for the whole room
+    assert all(writes[wire] == [[ett], [tva, tre]] for wire in wires[:-1])
+    assert writes[wires[-1]] == [[tre]]
+    assert all(s.sent_seq == 3 for s in sockets)
     hub.relay_task.cancel()
 
 
@@ -214,7 +251,7 @@ async def test_a_prepared_frame_goes_to_the_kernel_at_once_and_the_rest_to_twist
 
     from twisted.internet.tcp import Server as TwistedTCP
 
-    from insights.fanout import write_prepared
+    from insights.fanout import Frames, write_prepared
 
     class Prepared:
         payloadHybi = b"\x81\x05hello"
@@ -236,13 +273,17 @@ async def test_a_prepared_frame_goes_to_the_kernel_at_once_and_the_rest_to_twist
 
     wire = Wire()
     wire.transport = transport
-    write_prepared(wire, Prepared())
+    write_prepared(wire, Frames([Prepared()]))
     assert theirs.recv(100) == b"\x81\x05hello" and buffered == []
+
+    # Frames that waited together go out in one write.
+    write_prepared(wire, Frames([Prepared(), Prepared()]))
+    assert theirs.recv(100) == b"\x81\x05hello" * 2 and buffered == []
 
     # Something already waits in Twisted's buffer: the frame queues behind it, in order.
     transport._tempDataLen = 3
     wire.sendPreparedMessage = lambda prepared: buffered.append(prepared.payloadHybi)
-    write_prepared(wire, Prepared())
-    assert buffered == [b"\x81\x05hello"]
+    write_prepared(wire, Frames([Prepared(), Prepared()]))
+    assert buffered == [b"\x81\x05hello", b"\x81\x05hello"]
     ours.close()
     theirs.close()

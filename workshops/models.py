@@ -189,6 +189,8 @@ class Participant(models.Model):
                 name="participant_one_role_per_user",
             ),
         ]
+        # The room's "joined" counter is read on every post: counted from this index alone.
+        indexes = [models.Index(fields=["workshop", "role"], name="participant_counts")]
 
     def __str__(self) -> str:
         name = self.display_name or _("Anonymous")
