@@ -61,6 +61,24 @@ class ContributionForm(forms.Form):
     def has_obstacles(self) -> bool:
         return by_obstacle(self.workshop)
 
+    # The phone's form is rendered for every post; its inputs are written out in
+    # _post_form.html from these, not through Django's widget templates, which cost a fifth
+    # of a post (profiled).
+    @property
+    def kind_options(self) -> list[tuple[str, str, bool]]:
+        return self._options("kind")
+
+    @property
+    def obstacle_options(self) -> list[tuple[str, str, bool]]:
+        return self._options("obstacle")
+
+    def _options(self, name: str) -> list[tuple[str, str, bool]]:
+        """(value, label, chosen) of each choice of the field `name`."""
+        field = self[name]
+        current = field.value()
+        current = "" if current is None else str(current)
+        return [(str(value), label, str(value) == current) for value, label in field.field.choices]
+
     def clean_text(self) -> str:
         text = clean_text(self.cleaned_data["text"])
         if not text:

@@ -104,6 +104,28 @@ def test_bad_posts_over_http_keep_the_text_and_save_nothing(client, data, messag
     assert Contribution.objects.count() == 0
 
 
+def test_a_refused_choice_keeps_the_others_and_points_to_the_message(client):
+    workshop = make_workshop()
+    obstacle = workshop.challenges.get().obstacles.order_by("order").last()
+    join(client, workshop)
+    response = post_form(client, workshop, kind="suggestion", obstacle="999999", text="Keep me")
+    html = response.content.decode()
+    assert "That obstacle is not part of this workshop." in html
+    assert 'id="post-errors"' in html
+    assert (
+        '<select name="obstacle" id="id_obstacle" aria-invalid="true" '
+        'aria-describedby="post-errors">' in html
+    )
+    assert 'value="suggestion" id="id_kind_1" required checked' in html  # the choice is kept
+    assert "Keep me" in html
+    response = post_form(client, workshop, kind="suggestion", obstacle=str(obstacle.pk))
+    html = response.content.decode()
+    assert "Your suggestion is on the wall" in html
+    # The next post keeps what the person chose, with a fresh key and nothing to fix.
+    assert f'<option value="{obstacle.pk}" selected>' in html and "aria-invalid" not in html
+    assert Contribution.objects.get().obstacle == obstacle
+
+
 def test_an_over_long_post_is_given_back_to_edit(client):
     workshop = make_workshop()
     join(client, workshop)
