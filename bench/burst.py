@@ -1,5 +1,6 @@
 """`python -m bench.burst --posters 200`: that many phones press Send at the same moment (the
-labber says "now write your suggestion"); the answer time of each post, p50/p95/max.
+labber says "now write your suggestion"); the answer time of each post, p50/p95/max. Over HTTP
+(the post request) by default; `--post-over socket` as the page posts while its socket is open.
 
 One daphne process as `make serve` runs it, on core 0; the posters' threads on core 1."""
 
@@ -12,12 +13,19 @@ import sys
 import time
 from pathlib import Path
 
-from bench.clients import AppClient
+from bench.clients import POST_OVER, AppClient
 from bench.load import percentile
 from bench.servers import ROOT, Sampler, app_server, pin_generator
 
 
 async def burst(client: AppClient, posters: int, sampler: Sampler) -> tuple[list[float], dict]:
+    try:
+        return await _burst(client, posters, sampler)
+    finally:
+        await client.close()  # in this loop: the posters' sockets belong to it
+
+
+async def _burst(client: AppClient, posters: int, sampler: Sampler) -> tuple[list[float], dict]:
     await client.open_posters(posters)
     answered: list[float] = []
     cpu, wall = sampler.cpu_seconds(), time.monotonic()
@@ -43,21 +51,22 @@ async def burst(client: AppClient, posters: int, sampler: Sampler) -> tuple[list
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.burst", description=__doc__)
     parser.add_argument("--posters", type=int, default=200)
+    parser.add_argument("--post-over", choices=POST_OVER, default="http")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     pin_generator()
     with app_server() as server:
         sampler = Sampler(server.pids)
         sampler.start()
-        client = AppClient(server, threads=args.posters)
+        client = AppClient(server, threads=args.posters, over=args.post_over)
         try:
             answered, cost = asyncio.run(burst(client, args.posters, sampler))
         finally:
             sampler.stop()
-            asyncio.run(client.close())
     ms = {q: round(1000 * (percentile(answered, q) or 0), 1) for q in (50, 95, 100)}
     result = {
         "posters": args.posters,
+        "post_over": args.post_over,
         "accepted": len(answered),
         "failures": dict(client.failures),
         "post_p50_ms": ms[50],
@@ -67,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         **cost,
     }
     print(
-        f"burst: {args.posters} posters at once: {len(answered)} accepted; post answer "
+        f"burst: {args.posters} posters at once over {args.post_over}: {len(answered)} accepted; "
+        "post answer "
         f"p50 {ms[50]} ms, p95 {ms[95]} ms, max {ms[100]} ms; all answered in {cost['burst_s']} s, "
         f"server CPU {cost['server_cpu_pct']}% of its core, {cost['server_cpu_ms_per_post']} ms "
         "per post"
