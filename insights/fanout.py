@@ -118,7 +118,8 @@ def write_prepared(wire: Any, frames: Frames) -> None:
 
 @dataclass
 class GroupOrder:
-    """Where a group stands in its workshop's cursor, and the frames that came early."""
+    """Where a group stands in its workshop's cursor, and the frames that came early (every
+    one of them after `last`: whoever adds one checks)."""
 
     last: int
     early: dict[int, str] = field(default_factory=dict)
@@ -208,8 +209,6 @@ class Hub:
         """Send what can go out in cursor order, as batches of consecutive frames; frames that
         arrive meanwhile join the next batch."""
         async with order.delivering:
-            for stale in [seq for seq in order.early if seq <= order.last]:
-                del order.early[stale]  # delivered meanwhile (read twice: relay and database)
             while order.last + 1 in order.early:
                 batch: list[tuple[int, str]] = []
                 while order.last + 1 in order.early and len(batch) < BATCH_MAX:
@@ -223,7 +222,8 @@ class Hub:
 
     async def _send_to_all(self, group: str, batch: list[tuple[int, str]]) -> None:
         first, last = batch[0][0], batch[-1][0]
-        prepared: dict[int, Any] = {}  # seq → the frame, framed once for the whole group
+        # Framed once for the whole group, when the first open socket needs them.
+        prepared: dict[int, Any] = {}
         everything: Frames | None = None
         for n, member in enumerate(list(self.members.get(group, ())), start=1):
             try:
@@ -245,15 +245,13 @@ class Hub:
                     continue
                 member.sent_seq = last
                 if wire.state == wire.STATE_OPEN:
-                    if not prepared:
+                    if everything is None:
                         prepared = {
                             seq: wire.factory.prepareMessage(text.encode()) for seq, text in batch
                         }
                         everything = Frames(list(prepared.values()))
-                    if due is batch and everything is not None:
-                        write_prepared(wire, everything)
-                    else:
-                        write_prepared(wire, Frames([prepared[seq] for seq, _text in due]))
+                    part = everything if due is batch else Frames([prepared[s] for s, _ in due])
+                    write_prepared(wire, part)
             except Exception:
                 # One broken socket must not stop the frames reaching the rest of the room.
                 logger.exception("live: delivering frames %s-%s failed", first, last)
