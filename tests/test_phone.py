@@ -101,6 +101,10 @@ def test_bad_posts_over_http_keep_the_text_and_save_nothing(client, data, messag
     response = post_form(client, workshop, htmx=False, **data)
     assert response.status_code == 400
     assert message in response.content.decode()
+    # A screen reader on the text field hears why it was refused.
+    assert 'aria-invalid="true" aria-describedby="post-errors text-count"' in (
+        response.content.decode()
+    )
     assert Contribution.objects.count() == 0
 
 
