@@ -304,3 +304,58 @@ def test_bench_delivers_every_post_once_and_in_order(over: str) -> None:
     assert run["capacity_warnings"] == 0
     assert run["processes"] == 1 and run["posters"] == 3
     assert run["post_over"] == over
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 100, 1 << 20])
+def test_the_listener_reads_every_text_frame_and_leaves_the_rest_to_websockets(chunk) -> None:
+    """The generator's own frame cutter: however the reads split the stream, every text
+    message arrives whole and in order, a ping is answered, fragments are joined."""
+    from websockets.frames import Frame, Opcode
+    from websockets.protocol import State
+    from websockets.server import ServerProtocol
+
+    from bench.sockets import BUFFER, Listener
+
+    def server_frame(opcode: Opcode, data: bytes, fin: bool = True) -> bytes:
+        return Frame(opcode, data, fin).serialize(mask=False)
+
+    texts = ["<!--c:1-->a card", "ä" * 200, "x" * 70_000, "<!--c:2-->after a ping"]
+    stream = b"".join(
+        [
+            server_frame(Opcode.TEXT, texts[0].encode()),
+            server_frame(Opcode.TEXT, texts[1].encode()),  # a 2-byte length
+            server_frame(Opcode.TEXT, texts[2].encode()),  # an 8-byte length
+            server_frame(Opcode.PING, b"are you there"),
+            server_frame(Opcode.TEXT, texts[3].encode()),
+            server_frame(Opcode.TEXT, b"in two ", fin=False),
+            server_frame(Opcode.CONT, b"parts"),
+        ]
+    )
+
+    class Transport(asyncio.Transport):
+        written: list[bytes] = []
+
+        def write(self, data: bytes) -> None:
+            self.written.append(data)
+
+    def receive(listener: Listener, data: bytes) -> None:
+        BUFFER[: len(data)] = data
+        listener.buffer_updated(len(data))
+
+    async def read() -> tuple[list[str], list[bytes]]:
+        got: list[str] = []
+        listener = Listener("ws://127.0.0.1:9/ws/", "http://127.0.0.1:9", {}, got.append)
+        listener.connection_made(Transport())
+        server = ServerProtocol()  # the opening handshake, answered as a server would
+        server.receive_data(b"".join(Transport.written))
+        server.send_response(server.accept(server.events_received()[0]))
+        receive(listener, b"".join(server.data_to_send()))
+        assert listener.ws.state is State.OPEN
+        for start in range(0, len(stream), chunk):
+            receive(listener, stream[start : start + chunk])
+        return got, Transport.written
+
+    got, written = asyncio.run(read())
+    assert got == [*texts, "in two parts"]
+    # A client masks its frames: the pong shows by its first byte (FIN, PONG) and its length.
+    assert any(data[:2] == bytes([0x8A, 0x80 | len(b"are you there")]) for data in written)
