@@ -36,8 +36,8 @@ POSTING_PHASES = {
 
 def _locked_workshop(workshop: Workshop) -> Workshop:
     locked = lock_workshop(workshop.pk)
-    if "_has_obstacles" in workshop.__dict__:  # what this request already knows (regions)
-        locked.__dict__["_has_obstacles"] = workshop.__dict__["_has_obstacles"]
+    if "_obstacles" in workshop.__dict__:  # what this request already knows (regions)
+        locked.__dict__["_obstacles"] = workshop.__dict__["_obstacles"]
     return locked
 
 

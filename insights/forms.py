@@ -13,7 +13,7 @@ from insights.actions import post_contribution
 from insights.errors import ActionRefused
 from insights.models import Contribution
 from workshops.models import Participant, Workshop
-from workshops.regions import by_obstacle
+from workshops.regions import by_obstacle, workshop_obstacles
 
 
 def clean_text(value: str) -> str:
@@ -77,7 +77,14 @@ class ContributionForm(forms.Form):
         field = self[name]
         current = field.value()
         current = "" if current is None else str(current)
-        return [(str(value), label, str(value) == current) for value, label in field.field.choices]
+        if name == "obstacle":  # the list this request has already read, not a new query
+            choices = [("", field.field.empty_label)] + [
+                (obstacle.pk, field.field.label_from_instance(obstacle))
+                for obstacle in workshop_obstacles(self.workshop)
+            ]
+        else:
+            choices = field.field.choices
+        return [(str(value), label, str(value) == current) for value, label in choices]
 
     def clean_text(self) -> str:
         text = clean_text(self.cleaned_data["text"])

@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Value
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -53,15 +53,22 @@ def label_cards(contributions: list[Contribution]) -> list[Contribution]:
     return contributions
 
 
-def by_obstacle(workshop: Workshop) -> bool:
-    # Asked several times while one request or event is rendered; the answer is kept on the
-    # workshop object, which lives as long as that request.
-    known = workshop.__dict__.get("_has_obstacles")
+def workshop_obstacles(workshop: Workshop) -> list[Obstacle]:
+    """The workshop's obstacles in the challenge's order. Asked several times while one
+    request or event is rendered (the wall's columns, the phone's form); read once and kept on
+    the workshop object, which lives as long as that request."""
+    known = workshop.__dict__.get("_obstacles")
     if known is None:
-        known = workshop.__dict__["_has_obstacles"] = Obstacle.objects.filter(
-            challenge__workshop=workshop
-        ).exists()
+        known = workshop.__dict__["_obstacles"] = list(
+            Obstacle.objects.filter(challenge__workshop=workshop).order_by(
+                "challenge__order", "order", "id"
+            )
+        )
     return known
+
+
+def by_obstacle(workshop: Workshop) -> bool:
+    return bool(workshop_obstacles(workshop))
 
 
 def resolved_layout(workshop: Workshop) -> str:
@@ -99,14 +106,22 @@ def card_context(contribution: Contribution) -> dict[str, Any]:
 def room_counts(workshop: Workshop) -> dict[str, int]:
     """The room's counters. Read on every post, so both are counted from an index alone (see
     the Contribution's and the Participant's indexes), not from the rows."""
-    by_status = dict(
+    joined = (
+        Participant.objects.filter(workshop=workshop, role=Participant.Role.AUDIENCE)
+        .annotate(label=Value("joined"))
+        .values_list("label")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    by_status = dict(  # one round trip: the posts by status, and the people who joined
         Contribution.objects.filter(workshop=workshop, merged_into__isnull=True)
         .values_list("status")
         .annotate(n=Count("*"))
         .order_by()
+        .union(joined, all=True)
     )
     return {
-        "joined": workshop.participants.filter(role=Participant.Role.AUDIENCE).count(),
+        "joined": by_status.get("joined", 0),
         "posts": by_status.get(Contribution.Status.VISIBLE, 0),
         "hidden": by_status.get(Contribution.Status.HIDDEN, 0),
         "pending": by_status.get(Contribution.Status.PENDING, 0),
