@@ -90,14 +90,17 @@ def hit(name: str, who: str) -> bool:
     count, seconds = limit
     key = _window_key(name, who, seconds)
     try:
-        # add() starts the window (a no-op when it is running); incr() is atomic in Redis and
-        # under the local-memory cache's lock.
-        cache.add(key, 0, timeout=seconds + 1)
-        try:
-            used = cache.incr(key)
-        except ValueError:  # the key expired between the two calls: a fresh window
-            cache.add(key, 1, timeout=seconds + 1)
+        # add() starts the window with this one (one round trip to Redis: the usual case
+        # for a phone's posts); in a running window, incr() counts it, atomically in Redis
+        # and under the local-memory cache's lock.
+        if cache.add(key, 1, timeout=seconds + 1):
             used = 1
+        else:
+            try:
+                used = cache.incr(key)
+            except ValueError:  # the key expired between the two calls: a fresh window
+                cache.add(key, 1, timeout=seconds + 1)
+                used = 1
     except Exception:
         logger.warning("limits: the cache is unavailable; %s not counted", name, exc_info=True)
         return True  # fail open: see over()
