@@ -13,7 +13,7 @@ from insights.actions import post_contribution
 from insights.errors import ActionRefused
 from insights.models import Contribution
 from workshops.models import Participant, Workshop
-from workshops.regions import by_obstacle, workshop_obstacles
+from workshops.regions import by_obstacle, obstacles_of, workshop_obstacles
 
 
 def clean_text(value: str) -> str:
@@ -53,9 +53,7 @@ class ContributionForm(forms.Form):
         self.workshop = workshop
         self.max_length = settings.LABBET_MAX_CONTRIBUTION_LENGTH
         self.fields["text"].widget.attrs["maxlength"] = self.max_length
-        self.fields["obstacle"].queryset = Obstacle.objects.filter(
-            challenge__workshop=workshop
-        ).order_by("challenge__order", "order", "id")
+        self.fields["obstacle"].queryset = obstacles_of(workshop)  # what a choice is checked in
 
     @property
     def has_obstacles(self) -> bool:

@@ -53,17 +53,20 @@ def label_cards(contributions: list[Contribution]) -> list[Contribution]:
     return contributions
 
 
+def obstacles_of(workshop: Workshop) -> QuerySet[Obstacle]:
+    """The workshop's obstacles, in the challenge's order."""
+    return Obstacle.objects.filter(challenge__workshop=workshop).order_by(
+        "challenge__order", "order", "id"
+    )
+
+
 def workshop_obstacles(workshop: Workshop) -> list[Obstacle]:
-    """The workshop's obstacles in the challenge's order. Asked several times while one
-    request or event is rendered (the wall's columns, the phone's form); read once and kept on
-    the workshop object, which lives as long as that request."""
+    """`obstacles_of`, asked several times while one request or event is rendered (the wall's
+    columns, the phone's form): read once and kept on the workshop object, which lives as long
+    as that request."""
     known = workshop.__dict__.get("_obstacles")
     if known is None:
-        known = workshop.__dict__["_obstacles"] = list(
-            Obstacle.objects.filter(challenge__workshop=workshop).order_by(
-                "challenge__order", "order", "id"
-            )
-        )
+        known = workshop.__dict__["_obstacles"] = list(obstacles_of(workshop))
     return known
 
 
