@@ -386,6 +386,21 @@ def test_projector_theme_and_wall_layout(room):
     )
 
 
+def test_a_wall_by_obstacle_has_a_column_per_obstacle_in_the_challenges_order(room):
+    """The columns and the phone's choices come from one read of the obstacles per request;
+    an obstacle added or moved shows at once, in its place."""
+    workshop, labber = room
+    steer.set_wall_layout(workshop, Workshop.WallLayout.OBSTACLE, labber)
+    challenge = workshop.challenges.get()
+    silos, trust = challenge.obstacles.order_by("order")
+    added = actions.add_obstacle(challenge, "No budget")
+    seq = cursor(workshop)
+    actions.move_obstacle(added, -1)
+    projector = published(workshop, seq, "room.changed")["projector"]
+    columns = re.findall(r'id="col-(o\d+|general)"', projector)
+    assert columns == [f"o{silos.pk}", f"o{added.pk}", f"o{trust.pk}", "general"]
+
+
 def test_closing_the_workshop_stops_posting_and_frees_the_code(room):
     workshop, labber = room
     seq = cursor(workshop)

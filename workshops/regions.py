@@ -140,12 +140,9 @@ def _layout_columns(workshop: Workshop, layout: str) -> list[dict[str, Any]]:
         columns.append({"key": "unthemed", "title": _("Not grouped yet"), "number": None})
         return columns
     if layout == "obstacle":
-        obstacles = Obstacle.objects.filter(challenge__workshop=workshop).order_by(
-            "challenge__order", "order", "id"
-        )
         columns = [
             {"key": f"o{o.pk}", "title": o.text, "number": i}
-            for i, o in enumerate(obstacles, start=1)
+            for i, o in enumerate(workshop_obstacles(workshop), start=1)
         ]
         columns.append({"key": "general", "title": None, "number": None})
         return columns
