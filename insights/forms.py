@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -64,24 +66,24 @@ class ContributionForm(forms.Form):
     # of a post (profiled).
     @property
     def kind_options(self) -> list[tuple[str, str, bool]]:
-        return self._options("kind")
+        return self._options("kind", self.fields["kind"].choices)
 
     @property
     def obstacle_options(self) -> list[tuple[str, str, bool]]:
-        return self._options("obstacle")
+        # From the list this request has already read (the wall's columns use it too).
+        field = self.fields["obstacle"]
+        choices = [("", field.empty_label)] + [
+            (obstacle.pk, field.label_from_instance(obstacle))
+            for obstacle in workshop_obstacles(self.workshop)
+        ]
+        return self._options("obstacle", choices)
 
-    def _options(self, name: str) -> list[tuple[str, str, bool]]:
-        """(value, label, chosen) of each choice of the field `name`."""
-        field = self[name]
-        current = field.value()
+    def _options(
+        self, name: str, choices: Iterable[tuple[Any, str]]
+    ) -> list[tuple[str, str, bool]]:
+        """(value, label, chosen) of each of `choices` for the field `name`."""
+        current = self[name].value()
         current = "" if current is None else str(current)
-        if name == "obstacle":  # the list this request has already read, not a new query
-            choices = [("", field.field.empty_label)] + [
-                (obstacle.pk, field.field.label_from_instance(obstacle))
-                for obstacle in workshop_obstacles(self.workshop)
-            ]
-        else:
-            choices = field.field.choices
         return [(str(value), label, str(value) == current) for value, label in choices]
 
     def clean_text(self) -> str:
