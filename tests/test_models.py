@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from insights.actions_claims import claim_suggestion
 from insights.models import Claim, Contribution
 from tests.factories import make_audience, make_receiver, make_workshop, post
 from workshops.codes import ALPHABET, is_well_formed, normalise_code, random_code
@@ -13,11 +14,21 @@ from workshops.regions import contributions_for
 pytestmark = pytest.mark.django_db
 
 
-def test_receiver_can_claim_a_suggestion():
+def test_receiver_can_claim_a_suggestion(django_capture_on_commit_callbacks):
     workshop = make_workshop()
     suggestion = post(workshop, kind="suggestion")
-    claim = Claim(contribution=suggestion, receiver=make_receiver(workshop))
-    claim.full_clean()
+    receiver = make_receiver(workshop, organisation="Skurups kommun")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claim = claim_suggestion(suggestion, receiver, note="We try it in the spring")
+
+    stored = Claim.objects.get(contribution=suggestion)
+    assert stored == claim
+    assert stored.receiver == receiver
+    assert stored.note == "We try it in the spring"
+    assert list(suggestion.claims.values_list("receiver__organisation", flat=True)) == [
+        "Skurups kommun"
+    ]
 
 
 def test_receiver_cannot_claim_an_insight():
