@@ -214,8 +214,10 @@ def prepare_obstacle_remove(request: HttpRequest, code: str, pk: int) -> HttpRes
     try:
         actions.remove_obstacle(obstacle, challenger)
     except ActionRefused as refusal:
-        return _refused(request, workshop, challenger, obstacle=pk, remove=refusal.message)
-    messages.success(request, _("Obstacle removed."))
+        # Nothing typed to keep: the page again, with the reason on top.
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("Obstacle removed."))
     return _back(workshop, f"prepare-{obstacle.challenge_id}")
 
 

@@ -55,7 +55,6 @@ def challenger_page_response(
         for obstacle in challenge.obstacles.all():
             if failed.get("obstacle") == obstacle.pk:
                 obstacle.reword_form = failed.get("reword")
-                obstacle.refusal = failed.get("remove")
     # Posts about the workshop as a whole (no obstacle chosen) concern every challenger.
     contributions = list(
         with_story(
