@@ -146,7 +146,12 @@ def _back(workshop: Workshop, anchor: str) -> HttpResponse:
 def _refused(
     request: HttpRequest, workshop: Workshop, challenger: Participant, **failed: Any
 ) -> HttpResponse:
-    """The page again, with the form as it was typed and why it was refused."""
+    """The page again, with the form as it was typed and why it was refused. A closed
+    workshop's page has no preparing forms left to show the reason in: it goes on top."""
+    if workshop.is_closed:
+        for form in failed.values():
+            for error in getattr(form, "non_field_errors", list)():
+                messages.error(request, error)
     return challenger_page_response(request, workshop, challenger, status=400, failed=failed)
 
 

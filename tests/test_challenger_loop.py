@@ -395,3 +395,24 @@ def test_demo_export_and_import_keep_the_challenger_on_the_seeds_challenge(tmp_p
     assert (follow_up.text, follow_up.link) == ("Vi startade ett datalabb", "https://x.se")
     assert follow_up.author == restored.challenger
     assert Challenge.objects.filter(workshop=copy, challenger__isnull=False).count() == 1
+
+
+def test_a_challenger_without_a_challenge_is_told_whom_to_ask(draft):
+    loner = invite_participant(draft, role=Participant.Role.CHALLENGER, name="Sven")
+    page = as_challenger(loner).get(f"/w/{draft.code}/challenge/").content.decode()
+    assert "No challenge is attached to you yet" in page
+
+
+def test_once_the_workshop_has_closed_the_challenge_stays_as_it_was(lena):
+    workshop = make_workshop(labber_user=lena, status=Workshop.Status.CLOSED)
+    challenge = workshop.challenges.get()
+    client = as_challenger(therese_of(workshop))
+    page = client.get(f"/w/{workshop.code}/challenge/").content.decode()
+    assert "Prepare your challenge" not in page and "Publish the follow-up" in page
+    response = client.post(
+        f"/w/{workshop.code}/challenge/{challenge.pk}/edit/", {"title": "Too late"}
+    )
+    assert response.status_code == 400
+    assert "its challenge can no longer be changed" in response.content.decode()
+    challenge.refresh_from_db()
+    assert challenge.title == "Our challenge"
