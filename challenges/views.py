@@ -4,8 +4,10 @@ obstacle, acknowledging the challenger's changes) and through the challenger's i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -24,11 +26,12 @@ from challenges.forms import (
 )
 from challenges.models import Challenge, Obstacle
 from insights.errors import ActionRefused
-from insights.views.claims import base_url
 from workshops.access import get_workshop_for_labber, get_workshop_or_404
-from workshops.invites import invited_participant, send_invite
+from workshops.forms import MoveForm
+from workshops.invites import invited_participant
 from workshops.models import Participant, Workshop
 from workshops.views.challenger import challenger_page_response
+from workshops.views.invites import _send as send_link
 from workshops.views.join import use_workshop_language
 from workshops.views.setup import setup_page
 
@@ -73,22 +76,9 @@ def setup_invite(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s is invited.") % {"name": challenger.display_name})
             if data["send_email"]:
-                _send(request, challenger)
+                send_link(request, challenger)
             return _setup_row(workshop, pk)
     return setup_page(request, workshop, status=400, failed={"pk": pk, "invite": form})
-
-
-def _send(request: HttpRequest, challenger: Participant) -> None:
-    try:
-        send_invite(challenger, base_url(request))
-    except ActionRefused as refusal:
-        messages.error(request, refusal.message)
-    except Exception:  # a mail server that is down is a message, not an error page
-        messages.error(request, _("The email could not be sent. Copy the link instead."))
-    else:
-        messages.success(
-            request, _("The link is on its way to %(email)s.") % {"email": challenger.email}
-        )
 
 
 @require_POST
@@ -143,15 +133,27 @@ def _back(workshop: Workshop, anchor: str) -> HttpResponse:
     return redirect(reverse("workshops:challenger", args=[workshop.code]) + f"#{anchor}")
 
 
-def _refused(
-    request: HttpRequest, workshop: Workshop, challenger: Participant, **failed: Any
+def _submit(
+    request: HttpRequest,
+    workshop: Workshop,
+    challenger: Participant,
+    form: forms.Form,
+    move: Callable[[dict[str, Any]], object],
+    done: tuple[str, str],
+    **failed: Any,
 ) -> HttpResponse:
-    """The page again, with the form as it was typed and why it was refused. A closed
-    workshop's page has no preparing forms left to show the reason in: it goes on top."""
-    if workshop.is_closed:
-        for form in failed.values():
-            for error in getattr(form, "non_field_errors", list)():
-                messages.error(request, error)
+    """Validate `form`, make the move, and back to the page with `done` (message, anchor);
+    if the input or the move is refused, the page again with the form as it was typed and
+    why. A closed workshop's page has no preparing forms left to say why in: it goes on top."""
+    try:
+        if form.is_valid():
+            move(form.cleaned_data)
+            messages.success(request, done[0])
+            return _back(workshop, done[1])
+    except ActionRefused as refusal:
+        form.add_error(None, refusal.message)
+        if workshop.is_closed:
+            messages.error(request, refusal.message)
     return challenger_page_response(request, workshop, challenger, status=400, failed=failed)
 
 
@@ -160,14 +162,16 @@ def prepare_challenge(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     workshop, challenger = _challenger(request, code)
     challenge = _own_challenge(workshop, challenger, pk)
     form = ChallengeEditForm(request.POST)
-    try:
-        if form.is_valid():
-            actions.edit_challenge(challenge, challenger, **form.cleaned_data)
-            messages.success(request, _("Your challenge is saved."))
-            return _back(workshop, f"prepare-{pk}")
-    except ActionRefused as refusal:
-        form.add_error(None, refusal.message)
-    return _refused(request, workshop, challenger, challenge=pk, edit=form)
+    return _submit(
+        request,
+        workshop,
+        challenger,
+        form,
+        lambda data: actions.edit_challenge(challenge, challenger, **data),
+        (_("Your challenge is saved."), f"prepare-{pk}"),
+        challenge=pk,
+        edit=form,
+    )
 
 
 @require_POST
@@ -175,14 +179,16 @@ def prepare_obstacle_add(request: HttpRequest, code: str, pk: int) -> HttpRespon
     workshop, challenger = _challenger(request, code)
     challenge = _own_challenge(workshop, challenger, pk)
     form = ObstacleTextForm(request.POST)
-    try:
-        if form.is_valid():
-            actions.add_obstacle(challenge, form.cleaned_data["text"], challenger)
-            messages.success(request, _("Obstacle added."))
-            return _back(workshop, f"prepare-{pk}")
-    except ActionRefused as refusal:
-        form.add_error(None, refusal.message)
-    return _refused(request, workshop, challenger, challenge=pk, add=form)
+    return _submit(
+        request,
+        workshop,
+        challenger,
+        form,
+        lambda data: actions.add_obstacle(challenge, data["text"], challenger),
+        (_("Obstacle added."), f"prepare-{pk}"),
+        challenge=pk,
+        add=form,
+    )
 
 
 @require_POST
@@ -190,23 +196,26 @@ def prepare_obstacle_reword(request: HttpRequest, code: str, pk: int) -> HttpRes
     workshop, challenger = _challenger(request, code)
     obstacle = _own_obstacle(workshop, challenger, pk)
     form = ObstacleTextForm(request.POST)
-    try:
-        if form.is_valid():
-            actions.reword_obstacle(obstacle, form.cleaned_data["text"], challenger)
-            messages.success(request, _("Obstacle reworded."))
-            return _back(workshop, f"prepare-{obstacle.challenge_id}")
-    except ActionRefused as refusal:
-        form.add_error(None, refusal.message)
-    return _refused(request, workshop, challenger, obstacle=pk, reword=form)
+    return _submit(
+        request,
+        workshop,
+        challenger,
+        form,
+        lambda data: actions.reword_obstacle(obstacle, data["text"], challenger),
+        (_("Obstacle reworded."), f"prepare-{obstacle.challenge_id}"),
+        obstacle=pk,
+        reword=form,
+    )
 
 
 @require_POST
 def prepare_obstacle_move(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     workshop, challenger = _challenger(request, code)
     obstacle = _own_obstacle(workshop, challenger, pk)
-    step = 1 if request.POST.get("step") == "1" else -1
+    form = MoveForm(request.POST)
     try:
-        actions.move_obstacle(obstacle, step, challenger)
+        if form.is_valid():
+            actions.move_obstacle(obstacle, form.cleaned_data["step"], challenger)
     except ActionRefused as refusal:
         messages.error(request, refusal.message)
     return _back(workshop, f"prepare-{obstacle.challenge_id}")
@@ -231,11 +240,13 @@ def follow_up(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     workshop, challenger = _challenger(request, code)
     challenge = _own_challenge(workshop, challenger, pk)
     form = ChallengeFollowUpForm(request.POST)
-    try:
-        if form.is_valid():
-            actions.write_challenge_follow_up(challenge, challenger, **form.cleaned_data)
-            messages.success(request, _("Your follow-up is published."))
-            return _back(workshop, f"follow-up-{pk}")
-    except ActionRefused as refusal:
-        form.add_error(None, refusal.message)
-    return _refused(request, workshop, challenger, challenge=pk, follow_up=form)
+    return _submit(
+        request,
+        workshop,
+        challenger,
+        form,
+        lambda data: actions.write_challenge_follow_up(challenge, challenger, **data),
+        (_("Your follow-up is published."), f"follow-up-{pk}"),
+        challenge=pk,
+        follow_up=form,
+    )
