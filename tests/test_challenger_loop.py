@@ -311,6 +311,7 @@ def test_phone_groups_obstacles_by_challenge_when_there_are_several(lena):
     page = phone.get(f"/j/{workshop.code}/").content.decode()
     assert '<optgroup label="Our challenge">' in page
     assert '<optgroup label="Open data">' in page
+    assert ">The workshop as a whole</option>" in page
 
 
 # --- Emails ---

@@ -165,7 +165,7 @@ def test_two_challengers_prepare_follow_and_report_their_own_challenges(new_cont
     ]
     phone_post(phones[0], "Agencies could share one backlog", "Silos between city agencies")
     phone_post(phones[1], "A data steward per region", "Nobody owns the data")
-    phone_post(phones[2], "Start small, with one street", "The challenge as a whole")
+    phone_post(phones[2], "Start small, with one street", "The workshop as a whole")
 
     # 4. Each challenger's page shows exactly their own obstacles' posts and the whole's.
     therese.goto(f"{base}/w/{code}/challenge/")
