@@ -25,6 +25,7 @@ from tests.factories import (
     make_workshop,
     post,
 )
+from tests.test_report_formats import assert_valid
 from workshops.actions import add_challenge, invite_participant
 from workshops.invites import send_invite
 from workshops.models import LogEntry, Participant, Workshop
@@ -159,6 +160,9 @@ def test_challenger_prepares_their_challenge_and_the_labber_sees_each_change(lab
     assert "Changed by the challenger since you last looked" in setup
     assert "Therese reworded the obstacle “Silos” to “Silos between agencies”" in setup
     assert "Therese removed the obstacle “No trust”" in setup
+
+    log = labber_client.get(f"/w/{draft.code}/console/log/").content.decode()
+    assert "Therese added the obstacle “No budget” to “City as a platform”" in log
 
     labber_client.post(f"/w/{draft.code}/setup/challenges/{challenge.pk}/seen/")
     setup = labber_client.get(f"/w/{draft.code}/setup/").content.decode()
@@ -379,6 +383,7 @@ def test_demo_export_and_import_keep_the_challenger_on_the_seeds_challenge(tmp_p
     )
     out = StringIO()
     call_command("export_workshop", "STAD26", stdout=out)
+    assert_valid(json.loads(out.getvalue()))  # the schema knows the challenger's follow-ups
     path = tmp_path / "STAD26.json"
     path.write_text(out.getvalue())
     call_command("import_workshop", str(path), "--code", "KPYA23", stdout=StringIO())
