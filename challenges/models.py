@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,6 +22,10 @@ class Challenge(models.Model):
     title = models.CharField(_("challenge"), max_length=300)
     description = models.TextField(_("description"), blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    # When a labber last acknowledged the challenger's own changes on the setup page.
+    changes_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The challenger was reminded to write what they did next (once: see remind_challengers).
+    follow_up_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("challenge")
@@ -43,3 +48,23 @@ class Obstacle(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class ChallengeFollowUp(models.Model):
+    """The challenger's own report on their challenge after the workshop: what we did next."""
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="follow_ups")
+    author = models.ForeignKey(
+        "workshops.Participant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(_("what we did next"))
+    link = models.URLField(_("link"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("challenger's follow-up")
+        verbose_name_plural = _("challenger's follow-ups")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d} {self.text[:40]}"

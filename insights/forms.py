@@ -78,6 +78,21 @@ class ContributionForm(forms.Form):
         ]
         return self._options("obstacle", choices)
 
+    @property
+    def obstacle_groups(self) -> list[tuple[str, list[tuple[str, str, bool]]]]:
+        """The obstacles' options by challenge, when the workshop has more than one (the
+        first option, the workshop as a whole, stands outside them): [(title, options)]."""
+        obstacles = workshop_obstacles(self.workshop)
+        if len({obstacle.challenge_id for obstacle in obstacles}) < 2:
+            return []
+        options = iter(self.obstacle_options[1:])
+        groups: list[tuple[str, list[tuple[str, str, bool]]]] = []
+        for obstacle in obstacles:
+            if not groups or groups[-1][0] != obstacle.challenge.title:
+                groups.append((obstacle.challenge.title, []))
+            groups[-1][1].append(next(options))
+        return groups
+
     def _options(
         self, name: str, choices: Iterable[tuple[Any, str]]
     ) -> list[tuple[str, str, bool]]:

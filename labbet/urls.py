@@ -12,6 +12,7 @@ urlpatterns = [
     *home_urlpatterns,
     path("", include("workshops.urls")),
     path("", include("insights.urls")),
+    path("", include("challenges.urls")),
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -54,6 +54,7 @@ LABBERS = "403 403 403 403 403 403 ok 403 ok"  # this workshop's labbers (and st
 SIGNED_IN = "login login login login login login ok ok ok"
 READERS = "404 404 404 ok ok 404 ok 404 ok"  # an unpublished report: its people only
 STAFF_ONLY = "login login login login login login 403 403 ok"
+CHALLENGER = "403 403 403 ok 403 403 403 403 403"  # through this workshop's challenger link
 ADMIN = "login login login login login login login login ok"  # Django's admin: staff only
 
 
@@ -254,6 +255,40 @@ MATRIX: dict[str, list[Case]] = {
         post_(LABBERS, lambda w: {"code": w.code, "pk": w.obstacle})
     ],
     "workshops:setup-colabber": [post_(LABBERS, code, {"account": "olle"})],
+    # A challenge's row on the setup page (issue 21).
+    "challenges:setup-challenger": [
+        post_(
+            LABBERS,
+            lambda w: {"code": w.code, "pk": w.challenge},
+            lambda w: {"challenger": w.challenger},
+        )
+    ],
+    "challenges:setup-invite": [
+        post_(LABBERS, lambda w: {"code": w.code, "pk": w.challenge}, {"name": "Anna"})
+    ],
+    "challenges:setup-seen": [post_(LABBERS, lambda w: {"code": w.code, "pk": w.challenge})],
+    "challenges:setup-reword": [
+        post_(LABBERS, lambda w: {"code": w.code, "pk": w.obstacle}, {"text": "Walls"})
+    ],
+    # The challenger prepares their own challenge through their personal link.
+    "challenges:prepare-challenge": [
+        post_(CHALLENGER, lambda w: {"code": w.code, "pk": w.challenge}, {"title": "Ours"})
+    ],
+    "challenges:prepare-obstacle-add": [
+        post_(CHALLENGER, lambda w: {"code": w.code, "pk": w.challenge}, {"text": "Budget"})
+    ],
+    "challenges:prepare-obstacle-reword": [
+        post_(CHALLENGER, lambda w: {"code": w.code, "pk": w.obstacle}, {"text": "Walls"})
+    ],
+    "challenges:prepare-obstacle-move": [
+        post_(CHALLENGER, lambda w: {"code": w.code, "pk": w.obstacle}, {"step": "1"})
+    ],
+    "challenges:prepare-obstacle-remove": [
+        post_(CHALLENGER, lambda w: {"code": w.code, "pk": w.obstacle})
+    ],
+    "challenges:follow-up": [
+        post_(CHALLENGER, lambda w: {"code": w.code, "pk": w.challenge}, {"text": "We did"})
+    ],
     "workshops:poster": [get(LABBERS, code)],
     # The console and its moves.
     "workshops:console": [get(LABBERS, code)],

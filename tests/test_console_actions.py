@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone, translation
 
+from challenges import actions as challenge_actions
 from insights import actions as moves
 from insights.errors import ActionRefused
 from insights.models import Contribution, Theme, Vote
@@ -393,9 +394,9 @@ def test_a_wall_by_obstacle_has_a_column_per_obstacle_in_the_challenges_order(ro
     steer.set_wall_layout(workshop, Workshop.WallLayout.OBSTACLE, labber)
     challenge = workshop.challenges.get()
     silos, trust = challenge.obstacles.order_by("order")
-    added = actions.add_obstacle(challenge, "No budget")
+    added = challenge_actions.add_obstacle(challenge, "No budget")
     seq = cursor(workshop)
-    actions.move_obstacle(added, -1)
+    challenge_actions.move_obstacle(added, -1)
     projector = published(workshop, seq, "room.changed")["projector"]
     columns = re.findall(r'id="col-(o\d+|general)"', projector)
     assert columns == [f"o{silos.pk}", f"o{added.pk}", f"o{trust.pk}", "general"]

@@ -189,41 +189,6 @@ def duplicate_workshop(workshop: Workshop, created_by: AbstractBaseUser) -> Work
 
 
 @transaction.atomic
-def add_obstacle(challenge: Challenge, text: str) -> Obstacle:
-    workshop = _locked(challenge.workshop)
-    order = (
-        challenge.obstacles.order_by("-order").values_list("order", flat=True).first() or 0
-    ) + 1
-    obstacle = Obstacle.objects.create(challenge=challenge, text=text, order=order)
-    publish_room(workshop, wall=True)
-    return obstacle
-
-
-@transaction.atomic
-def move_obstacle(obstacle: Obstacle, step: int) -> None:
-    """Move an obstacle up (-1) or down (+1) among its challenge's obstacles."""
-    workshop = _locked(obstacle.challenge.workshop)
-    siblings = list(obstacle.challenge.obstacles.order_by("order", "id"))
-    index = next(i for i, o in enumerate(siblings) if o.pk == obstacle.pk)
-    target = index + step
-    if not 0 <= target < len(siblings):
-        return
-    siblings.insert(target, siblings.pop(index))
-    for order, sibling in enumerate(siblings):
-        if sibling.order != order:
-            sibling.order = order
-            sibling.save(update_fields=["order"])
-    publish_room(workshop, wall=True)
-
-
-@transaction.atomic
-def remove_obstacle(obstacle: Obstacle) -> None:
-    workshop = _locked(obstacle.challenge.workshop)
-    obstacle.delete()
-    publish_room(workshop, wall=True)
-
-
-@transaction.atomic
 def remove_challenge(challenge: Challenge) -> None:
     workshop = _locked(challenge.workshop)
     challenge.delete()

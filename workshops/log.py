@@ -184,7 +184,35 @@ def describe(entry: LogEntry) -> str:
         return _("%(who)s switched the projector to “%(theme)s”") % {**params, "theme": label}
     if action == "undo":
         return simple["undo"] % {**params, "what": data.get("what", "")}
+    if action.startswith(("challenge:", "obstacle:")):
+        return _describe_challenge(action, data, who)
     template = simple.get(action)
+    return template % params if template else f"{who}: {action}"
+
+
+def _describe_challenge(action: str, data: dict[str, Any], who: str) -> str:
+    """A change to a challenge or its obstacles, by a labber or by the challenger."""
+    params = {
+        "who": who,
+        "challenge": Truncator(data.get("title", "")).words(8),
+        "text": Truncator(data.get("text", "")).words(10),
+        "before": Truncator(data.get("before", "")).words(10)
+        if isinstance(data.get("before"), str)
+        else "",
+        "position": data.get("position", ""),
+        "challenger": data.get("challenger_name", ""),
+    }
+    if action == "challenge:challenger" and not params["challenger"]:
+        return _("%(who)s left “%(challenge)s” without a challenger") % params
+    templates = {
+        "challenge:edit": _("%(who)s rewrote the challenge “%(challenge)s”"),
+        "challenge:challenger": _("%(who)s named %(challenger)s challenger of “%(challenge)s”"),
+        "obstacle:add": _("%(who)s added the obstacle “%(text)s” to “%(challenge)s”"),
+        "obstacle:reword": _("%(who)s reworded the obstacle “%(before)s” to “%(text)s”"),
+        "obstacle:move": _("%(who)s moved the obstacle “%(text)s” to place %(position)s"),
+        "obstacle:remove": _("%(who)s removed the obstacle “%(text)s” from “%(challenge)s”"),
+    }
+    template = templates.get(action)
     return template % params if template else f"{who}: {action}"
 
 

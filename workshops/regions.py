@@ -54,9 +54,12 @@ def label_cards(contributions: list[Contribution]) -> list[Contribution]:
 
 
 def obstacles_of(workshop: Workshop) -> QuerySet[Obstacle]:
-    """The workshop's obstacles, in the challenge's order."""
-    return Obstacle.objects.filter(challenge__workshop=workshop).order_by(
-        "challenge__order", "order", "id"
+    """The workshop's obstacles, in the challenge's order (each with its challenge, which
+    the phone's choice is grouped by when there are several)."""
+    return (
+        Obstacle.objects.filter(challenge__workshop=workshop)
+        .select_related("challenge")
+        .order_by("challenge__order", "challenge_id", "order", "id")
     )
 
 

@@ -137,7 +137,7 @@ def build_export(workshop: Workshop, *, complete: bool = False) -> Data:
     challenges = list(
         Challenge.objects.filter(workshop=workshop)
         .select_related("challenger")
-        .prefetch_related("obstacles")
+        .prefetch_related("obstacles", "follow_ups")
         .order_by("order", "id")
     )
     obstacles = [o for ch in challenges for o in ch.obstacles.all()]
@@ -205,6 +205,15 @@ def build_export(workshop: Workshop, *, complete: bool = False) -> Data:
                 "description": ch.description,
                 "challenger": person_ref(ch.challenger),
                 "obstacles": [{"id": refs["o"][o.pk], "text": o.text} for o in ch.obstacles.all()],
+                "follow_ups": [
+                    {
+                        "text": f.text,
+                        "link": f.link,
+                        "author": refs["p"].get(f.author_id),
+                        "created_at": f.created_at,
+                    }
+                    for f in ch.follow_ups.all()
+                ],
             }
             for ch in challenges
         ],

@@ -152,6 +152,10 @@ def to_markdown(report: Report) -> str:
             if ch["description"]:
                 lines += [md(ch["description"]), ""]
             lines += [f"{o['number']}. {md(o['text'])}" for o in ch["obstacles"]] + [""]
+            for follow_up in ch["follow_ups"]:
+                heading = f"**{_('What we did next')}** ({day(follow_up['created_at'])})"
+                lines += [f"{heading}: {md(follow_up['text'])}"]
+                lines += [f"<{follow_up['link']}>" if follow_up["link"] else "", ""]
 
     if report.receivers:
         lines += [f"## {_('Receivers')}", ""]

@@ -98,6 +98,7 @@ class Report:
                 **ch,
                 "challenger": self.people.get(ch["challenger"] or ""),
                 "obstacles": [self.obstacles[o["id"]] for o in ch["obstacles"]],
+                "follow_ups": ch.get("follow_ups", []),
             }
             for ch in self.data["challenges"]
         ]

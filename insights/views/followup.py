@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from challenges.followup import challenges_followed_up
 from insights.actions_claims import (
     may_change_status,
     may_report,
@@ -45,7 +46,12 @@ def follow_up_page(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "workshops/followup.html",
-        {"workshop": workshop, "suggestions": suggestions, "unclaimed": open_count},
+        {
+            "workshop": workshop,
+            "suggestions": suggestions,
+            "unclaimed": open_count,
+            "challenges": challenges_followed_up(workshop),
+        },
     )
 
 

@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from challenges import actions as challenge_actions
+from challenges.actions import challenger_changes
+from challenges.forms import ChallengerChoiceForm, ChallengerInviteForm
 from challenges.models import Challenge, Obstacle
 from workshops import actions
 from workshops.access import get_workshop_for_labber, get_workshop_or_404, projector_key_ok
@@ -24,6 +27,7 @@ from workshops.forms import (
     ObstacleForm,
     WorkshopForm,
 )
+from workshops.log import annotate
 from workshops.models import Participant, Workshop
 from workshops.views.join import use_workshop_language
 from workshops.views.projector import join_url, qr_svg
@@ -47,8 +51,37 @@ def readiness(workshop: Workshop) -> list[dict[str, Any]]:
     ]
 
 
+def challenge_rows(workshop: Workshop, failed: dict[str, Any]) -> list[Challenge]:
+    """Each challenge with its row's forms (a refused one as it was typed) and what its
+    challenger changed since a labber last looked."""
+    challenges = list(
+        Challenge.objects.filter(workshop=workshop)
+        .select_related("challenger")
+        .prefetch_related("obstacles")
+    )
+    for challenge in challenges:
+        mine = failed.get("pk") == challenge.pk
+        challenge.choice_form = (mine and failed.get("choice")) or ChallengerChoiceForm(
+            workshop=workshop,
+            initial={"challenger": challenge.challenger_id},
+            auto_id=f"challenger-{challenge.pk}-%s",
+        )
+        challenge.invite_form = (mine and failed.get("invite")) or ChallengerInviteForm(
+            auto_id=f"invite-{challenge.pk}-%s"
+        )
+        challenge.changes = annotate(list(challenger_changes(challenge)))
+        for obstacle in challenge.obstacles.all():
+            if failed.get("obstacle") == obstacle.pk:
+                obstacle.reword_form = failed.get("reword")
+    return challenges
+
+
 def setup_page(
-    request: HttpRequest, workshop: Workshop, status: int = 200, **forms: Any
+    request: HttpRequest,
+    workshop: Workshop,
+    status: int = 200,
+    failed: dict[str, Any] | None = None,
+    **forms: Any,
 ) -> HttpResponse:
     projector = reverse("workshops:projector", args=[workshop.code])
     context = {
@@ -57,9 +90,7 @@ def setup_page(
         "challenge_form": forms.get("challenge_form") or ChallengeForm(),
         "obstacle_form": ObstacleForm(),
         "colabber_form": forms.get("colabber_form") or CoLabberForm(),
-        "challenges": Challenge.objects.filter(workshop=workshop)
-        .select_related("challenger")
-        .prefetch_related("obstacles"),
+        "challenges": challenge_rows(workshop, failed or {}),
         "people": workshop.participants.exclude(role=Participant.Role.AUDIENCE)
         .select_related("user")
         .order_by("role", "display_name"),
@@ -113,11 +144,11 @@ def challenge_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @require_POST
 def obstacle_add(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    workshop, _labber = get_workshop_for_labber(request, code)
+    workshop, labber = get_workshop_for_labber(request, code)
     challenge = get_object_or_404(Challenge, pk=pk, workshop=workshop)
     form = ObstacleForm(request.POST)
     if form.is_valid():
-        actions.add_obstacle(challenge, form.cleaned_data["text"])
+        challenge_actions.add_obstacle(challenge, form.cleaned_data["text"], labber)
         messages.success(request, _("Obstacle added."))
     else:
         messages.error(request, _("Write the obstacle first."))
@@ -132,19 +163,19 @@ def _obstacle(workshop: Workshop, pk: int) -> Obstacle:
 
 @require_POST
 def obstacle_move(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    workshop, _labber = get_workshop_for_labber(request, code)
+    workshop, labber = get_workshop_for_labber(request, code)
     obstacle = _obstacle(workshop, pk)
     form = MoveForm(request.POST)
     if form.is_valid():
-        actions.move_obstacle(obstacle, form.cleaned_data["step"])
+        challenge_actions.move_obstacle(obstacle, form.cleaned_data["step"], labber)
     return _back(workshop, f"challenge-{obstacle.challenge_id}")
 
 
 @require_POST
 def obstacle_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    workshop, _labber = get_workshop_for_labber(request, code)
+    workshop, labber = get_workshop_for_labber(request, code)
     obstacle = _obstacle(workshop, pk)
-    actions.remove_obstacle(obstacle)
+    challenge_actions.remove_obstacle(obstacle, labber)
     messages.success(request, _("Obstacle removed."))
     return _back(workshop, f"challenge-{obstacle.challenge_id}")
 

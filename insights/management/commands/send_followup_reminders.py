@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from challenges.actions import remind_challengers
 from insights.actions_claims import remind_receivers
 
 
@@ -40,3 +41,5 @@ class Command(BaseCommand):
         receivers, claims = remind_receivers(days, base_url, dry_run=options["dry_run"])
         verb = "Would remind" if options["dry_run"] else "Reminded"
         self.stdout.write(f"{verb} {receivers} receiver(s) about {claims} claim(s).")
+        challengers = remind_challengers(days, base_url, dry_run=options["dry_run"])
+        self.stdout.write(f"{verb} {challengers} challenger(s) to write what they did next.")

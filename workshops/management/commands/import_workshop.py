@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, models, transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
-from challenges.models import Challenge, Obstacle
+from challenges.models import Challenge, ChallengeFollowUp, Obstacle
 from insights.models import Claim, Contribution, FollowUp, Theme, Vote
 from workshops.codes import is_well_formed, new_token, normalise_code
 from workshops.models import Participant, Prompt, Workshop
@@ -126,6 +126,16 @@ class Importer:
             for j, o in enumerate(ch["obstacles"]):
                 obstacle = Obstacle(challenge=challenge, text=o["text"], order=j)
                 self.refs["o"][o["id"]] = saved(obstacle)
+            for f in ch.get("follow_ups", []):
+                saved(
+                    ChallengeFollowUp(
+                        challenge=challenge,
+                        author=self.get("p", f["author"]),
+                        text=f["text"],
+                        link=f["link"],
+                        created_at=when(f["created_at"]),
+                    )
+                )
         for i, t in enumerate(self.data["themes"]):
             self.refs["t"][t["id"]] = saved(Theme(workshop=workshop, name=t["name"], order=i))
         for q in self.data["prompts"]:
