@@ -175,7 +175,8 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
             return
         try:
             message = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: deeply nested arrays fit well within MAX_FRAME.
             message = None
         if not isinstance(message, dict):
             await self.send_error(_("That message could not be read, and was not saved."))

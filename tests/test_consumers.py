@@ -246,6 +246,7 @@ async def test_posting_to_a_locked_or_closed_workshop_is_refused(change, message
     [
         ("{not json", "could not be read"),
         ("[1, 2, 3]", "could not be read"),
+        ("[" * 5000 + "]" * 5000, "could not be read"),  # nested past Python's recursion limit
         (json.dumps({"action": "post", "text": "x" * 20000}), "too large"),
         (json.dumps({"action": "hide", "id": 1}), "not possible here"),
     ],

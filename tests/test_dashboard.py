@@ -167,6 +167,23 @@ def test_a_labber_creates_a_workshop(client_of, lena):
     assert workshop.participants.get(role=Participant.Role.LABBER).user == lena
 
 
+def test_control_characters_are_taken_out_of_the_event_and_the_place(client_of):
+    client_of.post(
+        "/dashboard/new/",
+        {
+            "question": "Who shares?",
+            "event": "Alme\u202edalen\x07",
+            "date": "2026-07-01",
+            "place": " Vis\u200bby\x1b ",
+            "language": "en",
+            "moderation": "pre",
+            "dots_per_person": "5",
+        },
+    )
+    workshop = Workshop.objects.get(question="Who shares?")
+    assert (workshop.event, workshop.place) == ("Almedalen", "Visby")
+
+
 def test_a_workshop_without_a_question_is_not_created(client_of):
     response = client_of.post("/dashboard/new/", {"question": " ", "dots_per_person": "3"})
     assert response.status_code == 400
