@@ -143,7 +143,10 @@ def test_the_server_refuses_a_weak_secret_key_when_debug_is_off(tmp_path, key, m
         example = tmp_path / "env.example"
         key = "copied-from-the-example-file-" + "y" * 30
         example.write_text(f"DEBUG=0\nSECRET_KEY={key}\n")
-        code = f"import labbet.asgi as a; a.EXAMPLE_ENV = __import__('pathlib').Path({str(example)!r}); a.weak_secret_key({key!r})"
+        code = (
+            "import pathlib, labbet.asgi as a; "
+            f"a.EXAMPLE_ENV = pathlib.Path({str(example)!r}); a.weak_secret_key({key!r})"
+        )
     else:
         code = "import labbet.asgi"
     env = {
