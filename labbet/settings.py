@@ -223,6 +223,15 @@ LABBET_RATE_LIMITS = {
     "code_guess": _env_rate("LABBET_RATE_CODE_GUESS", (20, 300)),
 }
 
+# --- Fair and safe behind one address (issue 18; README: Fairness). ---
+# Sockets one session may hold open in a process; past it the oldest is closed.
+LABBET_SOCKETS_PER_SESSION = env_int("LABBET_SOCKETS_PER_SESSION", 4)
+# Messages one socket may send: a burst of 20, then 2 a second (a phone sends a handful).
+LABBET_SOCKET_MESSAGES = (20, 10)
+# A socket asking for more than LABBET_REPLAY_LIMIT missed events gets a fresh region at most
+# this often (seconds); the live frames that follow keep it current meanwhile.
+LABBET_SOCKET_REFRESH_EVERY = 10
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

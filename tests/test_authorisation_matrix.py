@@ -453,7 +453,8 @@ YES_NO = {"yes": True, "no": False}
 # workshop (the phone page makes it): a labber's sign-in alone does not open the phone view.
 SOCKETS: dict[str, list[tuple[str, str, str]]] = {
     "ws-workshop": [
-        ("view=phone", "http://testserver", "no yes no yes yes yes no no no"),
+        # A revoked receiver's browser gets a fresh phone on the page, never their socket.
+        ("view=phone", "http://testserver", "no yes no yes yes no no no no"),
         ("view=projector", "http://testserver", "no no no no no no yes no yes"),
         ("view=projector&key={key}", "http://testserver", "yes yes yes yes yes yes yes yes yes"),
         ("view=projector&key=wrong", "http://testserver", "no no no no no no yes no yes"),
