@@ -195,6 +195,28 @@ def _already_in(request: HttpRequest, code: str) -> bool:
     return request.user.is_authenticated or _membership(request, code)[2]
 
 
+def _guessing(request: HttpRequest, address: str) -> bool:
+    """Whether this browser, or its network, has tried too many unknown codes lately."""
+    session_key = request.session.session_key
+    return over("code_guess", address) or bool(
+        session_key and over("code_guess_session", session_key)
+    )
+
+
+def _welcome(request: HttpRequest, code: str) -> bool:
+    """Who a guessing network or browser still lets through: signed-in people, phones already
+    in this very workshop, and anyone with a well-formed code of an open workshop (the right
+    code always works: a venue's wifi is one address, and audience typos or one guesser must
+    not keep latecomers out). Everything else gets the same refusal, whether the code names
+    a closed workshop or none at all: a guesser learns only what a correct code always shows."""
+    if _already_in(request, code):
+        return True
+    from workshops.access import find_workshop
+
+    workshop = find_workshop(code, request)
+    return workshop is not None and not workshop.is_closed
+
+
 class LimitsMiddleware(MiddlewareMixin):
     """Counts unknown join codes and new phones per address; refuses with a clear page."""
 
@@ -212,7 +234,7 @@ class LimitsMiddleware(MiddlewareMixin):
         if code is None:
             return None
         address = client_address(request)
-        if over("code_guess", address) and not _already_in(request, code):
+        if _guessing(request, address) and not _welcome(request, code):
             return refused(
                 request,
                 "code_guess",
@@ -251,4 +273,7 @@ class LimitsMiddleware(MiddlewareMixin):
                 code = self._code(request, match.kwargs)
             if code is not None and _unknown_code(request, code):
                 hit("code_guess", client_address(request))
+                session_key = request.session.session_key
+                if session_key:
+                    hit("code_guess_session", session_key)
         return response

@@ -216,14 +216,20 @@ LABBET_RATE_LIMITS = {
     "post": _env_rate("LABBET_RATE_POST", (5, 30)),
     # Dots put on or taken back by one phone.
     "vote": _env_rate("LABBET_RATE_VOTE", (30, 30)),
-    # New phones joining from one address: loose, a venue's wifi puts 500 phones behind one.
-    "join": _env_rate("LABBET_RATE_JOIN", (600, 60)),
+    # New phones joining from one address: loose, a venue's wifi puts a whole hall behind one.
+    "join": _env_rate("LABBET_RATE_JOIN", (2000, 60)),
     # Unknown join codes tried from one address; then that address looks up no code until the
     # window ends (phones already in a workshop and signed-in labbers keep theirs).
     "code_guess": _env_rate("LABBET_RATE_CODE_GUESS", (20, 300)),
 }
 
 # --- Fair and safe behind one address (issue 18; README: Fairness). ---
+LABBET_RATE_LIMITS.update(
+    {
+        # Unknown join codes tried by one browser (the address's count is "code_guess").
+        "code_guess_session": _env_rate("LABBET_RATE_CODE_GUESS_SESSION", (10, 300)),
+    }
+)
 # Sockets one session may hold open in a process; past it the oldest is closed.
 LABBET_SOCKETS_PER_SESSION = env_int("LABBET_SOCKETS_PER_SESSION", 4)
 # Messages one socket may send: a burst of 20, then 2 a second (a phone sends a handful).
