@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF
@@ -224,8 +225,29 @@ LABBET_RATE_LIMITS = {
 }
 
 # --- Fair and safe behind one address (issue 18; README: Fairness). ---
+INSTALLED_APPS.append("axes")
+# Last: django-axes answers a locked-out sign-in (it must see the response of the view).
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in: 10 wrong passwords for one account, or from one address, lock that account or
+# address out for 10 minutes (not longer, and failures meanwhile do not extend it: the real
+# labber is never kept out for more than the window). Success resets the count.
+AXES_FAILURE_LIMIT = env_int("LABBET_SIGNIN_FAILURES", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=10)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "labbet.limits.client_address"
+AXES_LOCKOUT_CALLABLE = "workshops.views.accounts.signin_locked"
+AXES_VERBOSE = False
 LABBET_RATE_LIMITS.update(
     {
+        # Password-reset emails asked for one account, and from one address.
+        "reset_account": _env_rate("LABBET_RATE_RESET_ACCOUNT", (3, 900)),
+        "reset_address": _env_rate("LABBET_RATE_RESET_ADDRESS", (20, 900)),
         # Unknown join codes tried by one browser (the address's count is "code_guess").
         "code_guess_session": _env_rate("LABBET_RATE_CODE_GUESS_SESSION", (10, 300)),
     }
