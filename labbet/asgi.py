@@ -47,6 +47,10 @@ except ImproperlyConfigured as exc:
     sys.exit(f"Labbet cannot start: {exc}")
 django_asgi_app = get_asgi_application()
 
+from labbet import accesslog  # noqa: E402
+
+accesslog.install()  # before daphne builds its access log (see the module)
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402

@@ -263,7 +263,9 @@ LABBET_SOCKET_REFRESH_EVERY = 10
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Invite tokens and the projector's key never reach a log (labbet/accesslog.py).
+    "filters": {"redact": {"()": "labbet.accesslog.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     # The report's PDF: WeasyPrint logs every screen-only CSS rule it skips, on every render.
     "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
