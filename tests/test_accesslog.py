@@ -38,7 +38,7 @@ def test_daphne_builds_its_access_log_from_the_class_we_replace():
 
 def fetch(url: str) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=10) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
