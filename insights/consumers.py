@@ -45,13 +45,13 @@ class Budget:
         self.burst, self.rate = burst, burst / seconds
         self.tokens, self.at = float(burst), time.monotonic()
 
-    def take(self) -> bool:
+    def take(self, count: int = 1) -> bool:
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
         self.at = now
-        if self.tokens < 1:
+        if self.tokens < count:
             return False
-        self.tokens -= 1
+        self.tokens -= count
         return True
 
 
@@ -123,6 +123,8 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
         self.access = access
         self.participant_id = access.participant.pk if access.participant else None
         self.budget = Budget(*settings.LABBET_SOCKET_MESSAGES)
+        # Frames a socket may be sent again on request: one full replay per refresh period.
+        self.replays = Budget(settings.LABBET_REPLAY_LIMIT, settings.LABBET_SOCKET_REFRESH_EVERY)
         self.refreshed_at = -float("inf")
         self.told_to_slow_down = False
         self.language = self.chosen_language(view) or access.workshop.language
@@ -177,14 +179,19 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
                 _session_sockets.pop(self.session_key, None)
 
     async def resume(self, cursor: int) -> None:
-        """What the client says it missed, at no more cost than that: frames this socket never
-        sent are not missed, and a gap too large to replay gets a fresh region at most once
-        per LABBET_SOCKET_REFRESH_EVERY seconds (the next live frame shows the rest)."""
+        """What the client says it missed, at no more cost than that, and bounded: frames this
+        socket never sent are not missed; within LABBET_SOCKET_REFRESH_EVERY seconds a socket
+        is sent again at most LABBET_REPLAY_LIMIT frames, and a gap too large to replay gets
+        a fresh region at most once. Past that the request is dropped: the live frames that
+        follow keep the screen current, and its next gap asks again."""
         cursor = min(cursor, self.sent_seq)
-        if cursor >= self.sent_seq:
+        missed = self.sent_seq - cursor
+        if missed <= 0:
             return
-        too_far = self.sent_seq - cursor > settings.LABBET_REPLAY_LIMIT
-        if too_far and time.monotonic() - self.refreshed_at < settings.LABBET_SOCKET_REFRESH_EVERY:
+        if missed > settings.LABBET_REPLAY_LIMIT:
+            if time.monotonic() - self.refreshed_at < settings.LABBET_SOCKET_REFRESH_EVERY:
+                return
+        elif not self.replays.take(missed):
             return
         await self.catch_up(cursor)
 

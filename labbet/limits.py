@@ -12,6 +12,8 @@ before any view looks a code up."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Iterator
@@ -119,12 +121,20 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def network_of(address: str) -> str:
+    """A phone's network as stored on its participant: a keyed hash of the address, enough
+    to count and compare, never the address (which is personal data)."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]
+
+
 # --- In the actions (both the HTTP and the websocket path). ---
 
 
 def check_post_rate(author) -> None:
-    """Refuse a post when this phone has posted too often lately (labbers are not limited:
-    they type in what the room says)."""
+    """Refuse a post when this phone has posted too often lately, or its network has (the
+    ceiling a whole hall behind one address stays under; README: Fairness). Labbers are not
+    limited: they type in what the room says."""
     if author.is_labber:
         return
     if not hit("post", f"p{author.pk}"):
@@ -135,12 +145,25 @@ def check_post_rate(author) -> None:
             ),
             LIMITED,
         )
+    if author.network and not hit("post_network", author.network):
+        raise ActionRefused(
+            _(
+                "Very many posts are arriving from this network right now. Wait a moment and "
+                "send again; your text is kept here."
+            ),
+            LIMITED,
+        )
 
 
 def check_vote_rate(participant) -> None:
     if not hit("vote", f"p{participant.pk}"):
         raise ActionRefused(
             _("You are moving dots very fast. Wait a moment and try again."), LIMITED
+        )
+    if participant.network and not hit("vote_network", participant.network):
+        raise ActionRefused(
+            _("Very many dots are being moved from this network right now. Try again shortly."),
+            LIMITED,
         )
 
 

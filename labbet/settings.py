@@ -248,10 +248,18 @@ LABBET_RATE_LIMITS.update(
         # Password-reset emails asked for one account, and from one address.
         "reset_account": _env_rate("LABBET_RATE_RESET_ACCOUNT", (3, 900)),
         "reset_address": _env_rate("LABBET_RATE_RESET_ADDRESS", (20, 900)),
+        # Posts and dots from all the phones of one network (a keyed hash of the address),
+        # sized for a full hall behind one venue wifi; README: Fairness.
+        "post_network": _env_rate("LABBET_RATE_POST_NETWORK", (120, 60)),
+        "vote_network": _env_rate("LABBET_RATE_VOTE_NETWORK", (1500, 60)),
         # Unknown join codes tried by one browser (the address's count is "code_guess").
         "code_guess_session": _env_rate("LABBET_RATE_CODE_GUESS_SESSION", (10, 300)),
     }
 )
+# The console's signal: this many phones from one network, each joined within the last
+# LABBET_CROWD_NEW_PHONE seconds, post the same text or dot the same suggestion within a minute.
+LABBET_CROWD_SIGNAL = env_int("LABBET_CROWD_SIGNAL", 8)
+LABBET_CROWD_NEW_PHONE = 15 * 60
 # Sockets one session may hold open in a process; past it the oldest is closed.
 LABBET_SOCKETS_PER_SESSION = env_int("LABBET_SOCKETS_PER_SESSION", 4)
 # Messages one socket may send: a burst of 20, then 2 a second (a phone sends a handful).

@@ -70,6 +70,9 @@ async def test_resume_replays_only_what_this_socket_sent_and_a_wall_at_most_ever
     await socket.send_to(text_data=resume(8))
     replayed = await frames(socket, 2)
     assert [int(FRAME_CURSOR.match(f).group(1)) for f in replayed] == [9, 10]
+    # Asked again at once, past the socket's replay budget (3 frames per 10 s): nothing.
+    await socket.send_to(text_data=resume(8))
+    assert await socket.receive_nothing(timeout=0.3)
     # A gap too large to replay gets one fresh wall, then no more for a while.
     for _ in range(5):
         await socket.send_to(text_data=resume(0))

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils.crypto import constant_time_compare
 
+from labbet.limits import client_address, network_of
 from workshops.codes import is_well_formed, normalise_code
 from workshops.models import Participant, Workshop
 
@@ -118,6 +119,7 @@ def join_audience(request: HttpRequest, workshop: Workshop) -> Participant:
         workshop=workshop,
         role=Participant.Role.AUDIENCE,
         session_key=request.session.session_key or "",
+        network=network_of(client_address(request)),
     )
     remember_participant(request.session, participant)
     return participant
