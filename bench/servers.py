@@ -223,7 +223,7 @@ def app_env(tmp: Path, database_url: str, redis_url: str | None = None) -> dict[
         # 2,001st phone on. The posting limit stays on (LABBET_RATE_POST, as set, or 5 per 30 s):
         # the bench spreads its posts over enough phones to stay under it.
         "LABBET_RATE_JOIN": "off",
-        # Likewise the ceilings of one network's posts and dots (120 posts a minute): the
+        # Likewise the ceilings of one network's posts and dots (240 posts a minute): the
         # bench's whole room is one address.
         "LABBET_RATE_POST_NETWORK": "off",
         "LABBET_RATE_VOTE_NETWORK": "off",

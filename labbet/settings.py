@@ -250,7 +250,7 @@ LABBET_RATE_LIMITS.update(
         "reset_address": _env_rate("LABBET_RATE_RESET_ADDRESS", (20, 900)),
         # Posts and dots from all the phones of one network (a keyed hash of the address),
         # sized for a full hall behind one venue wifi; README: Fairness.
-        "post_network": _env_rate("LABBET_RATE_POST_NETWORK", (120, 60)),
+        "post_network": _env_rate("LABBET_RATE_POST_NETWORK", (240, 60)),
         "vote_network": _env_rate("LABBET_RATE_VOTE_NETWORK", (1500, 60)),
         # Unknown join codes tried by one browser (the address's count is "code_guess").
         "code_guess_session": _env_rate("LABBET_RATE_CODE_GUESS_SESSION", (10, 300)),

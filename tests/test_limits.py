@@ -116,8 +116,8 @@ async def test_the_socket_path_meets_the_same_limit():
 def test_dots_moved_too_fast_are_refused_with_a_message():
     workshop = make_workshop(labber_user=make_user("lena"))
     suggestion = post(workshop, text="Pilots")
-    open_voting(workshop, None, dots_per_person=10, dots_per_suggestion=10)
     client = phone(workshop)
+    open_voting(workshop, None, dots_per_person=10, dots_per_suggestion=10)
     url = reverse("insights:vote", args=[workshop.code])
     for op in ("add", "remove", "add"):
         response = client.post(url, {"contribution": suggestion.pk, "op": op}, **HTMX)
