@@ -86,6 +86,11 @@ def authorise(scope: dict, code: str, view: str, key: str | None) -> Access | in
     access = _access(scope, workshop, view, key)
     if access == CLOSE_FORBIDDEN and limits.over("code_guess", address):
         return CLOSE_TOO_MANY
+    session_key = getattr(scope.get("session"), "session_key", None)
+    if isinstance(access, Access) and session_key and not limits.hit("socket_open", session_key):
+        # A socket opened with an old cursor costs a replay or a fresh wall: a session that
+        # reconnects in a loop is held to a rate far above a phone's reconnects on bad wifi.
+        return CLOSE_TOO_MANY
     return access
 
 

@@ -252,6 +252,8 @@ LABBET_RATE_LIMITS.update(
         # sized for a full hall behind one venue wifi; README: Fairness.
         "post_network": _env_rate("LABBET_RATE_POST_NETWORK", (240, 60)),
         "vote_network": _env_rate("LABBET_RATE_VOTE_NETWORK", (1500, 60)),
+        # Sockets one browser session opens (a reconnect with an old cursor costs a replay).
+        "socket_open": _env_rate("LABBET_RATE_SOCKET_OPEN", (30, 60)),
         # Unknown join codes tried by one browser (the address's count is "code_guess").
         "code_guess_session": _env_rate("LABBET_RATE_CODE_GUESS_SESSION", (10, 300)),
     }

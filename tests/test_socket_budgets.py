@@ -84,3 +84,23 @@ async def test_resume_replays_only_what_this_socket_sent_and_a_wall_at_most_ever
     (frame,) = await frames(socket, 1)
     assert "after" in frame
     await socket.disconnect()
+
+
+async def test_a_session_that_reconnects_in_a_loop_is_refused_past_its_rate(settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.LABBET_RATE_LIMITS = {"socket_open": (3, 60)}
+    workshop, key = await room()
+    for _ in range(3):
+        socket, connected, _ = await connect(workshop.code, session_key=key, cursor=0)
+        assert connected
+        await socket.disconnect()
+    _, connected, close = await connect(workshop.code, session_key=key, cursor=0)
+    assert (connected, close) == (False, 4429)
+    # Another phone is not held back by it.
+    _, other = await db(phone_session)(workshop)
+    socket, connected, _ = await connect(workshop.code, session_key=other)
+    assert connected
+    await socket.disconnect()
+    cache.clear()
