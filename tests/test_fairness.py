@@ -95,7 +95,7 @@ def test_the_network_is_a_keyed_hash_never_the_address():
 @override_settings(LABBET_CROWD_SIGNAL=8)
 def test_many_new_phones_from_one_network_posting_the_same_thing_show_on_the_console():
     workshop = make_workshop(labber_user=make_user("lena"))
-    for n in range(7):
+    for _n in range(7):
         assert fresh_phone_posts(workshop, "Vote for  PLAN B")
     assert not LogEntry.objects.filter(action__startswith="signal:").exists()
     # Phones of other networks saying it too are a hall agreeing, not one person.

@@ -281,7 +281,7 @@ def test_thirty_fresh_cookies_put_no_dots_once_voting_is_open(room):
     workshop, _, (first, *_rest) = room
     open_voting(workshop, None, dots_per_person=3, dots_per_suggestion=3)
     stuffed = 0
-    for n in range(30):
+    for _n in range(30):
         fresh = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.7.7.7")
         join(fresh, workshop)
         for _ in range(3):
