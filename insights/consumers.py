@@ -128,6 +128,9 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
         self.access = access
         self.participant_id = access.participant.pk if access.participant else None
         self.budget = Budget(*settings.LABBET_SOCKET_MESSAGES)
+        # Messages dropped past that budget: a socket that goes on flooding after it was told
+        # costs the server a read per message, so past these it is closed.
+        self.drops = Budget(*settings.LABBET_SOCKET_DROPS)
         # Frames a socket may be sent again on request: one full replay per refresh period.
         self.replays = Budget(settings.LABBET_REPLAY_LIMIT, settings.LABBET_SOCKET_REFRESH_EVERY)
         self.refreshed_at = -float("inf")
@@ -236,6 +239,9 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
 
     async def handle_message(self, text_data: str | None) -> None:
         if not self.budget.take():
+            if not self.drops.take():
+                await self.close(code=CLOSE_TOO_MANY)
+                return
             # Dropped; told once, so that a flood gets no flood of answers back.
             if not self.told_to_slow_down:
                 self.told_to_slow_down = True

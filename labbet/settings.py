@@ -266,6 +266,8 @@ LABBET_CROWD_NEW_PHONE = 15 * 60
 LABBET_SOCKETS_PER_SESSION = env_int("LABBET_SOCKETS_PER_SESSION", 4)
 # Messages one socket may send: a burst of 20, then 2 a second (a phone sends a handful).
 LABBET_SOCKET_MESSAGES = (20, 10)
+# Messages past that budget a socket may go on sending (dropped) before it is closed.
+LABBET_SOCKET_DROPS = (50, 10)
 # A socket asking for more than LABBET_REPLAY_LIMIT missed events gets a fresh region at most
 # this often (seconds); the live frames that follow keep it current meanwhile.
 LABBET_SOCKET_REFRESH_EVERY = 10

@@ -54,6 +54,18 @@ async def test_a_socket_that_sends_too_fast_is_told_once_and_the_rest_is_dropped
     await socket.disconnect()
 
 
+async def test_a_socket_that_goes_on_flooding_after_it_was_told_is_closed(settings):
+    settings.LABBET_SOCKET_MESSAGES = (5, 60)
+    settings.LABBET_SOCKET_DROPS = (10, 60)
+    workshop, key = await room()
+    socket, _, _ = await connect(workshop.code, session_key=key)
+    for _ in range(30):
+        await socket.send_to(text_data=resume(0))
+    (answer,) = await frames(socket, 1)
+    assert "sending too fast" in answer
+    assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4429}
+
+
 async def test_resume_replays_only_what_this_socket_sent_and_a_wall_at_most_every_few_seconds(
     settings,
 ):
