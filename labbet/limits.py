@@ -1,5 +1,7 @@
-"""Abuse limits, counted in Django's cache: how fast one phone may post and move dots, how
-many new phones one address may bring in, and how many unknown join codes it may try.
+"""Abuse limits, counted in Django's cache: how fast one phone, and all the phones of one
+network, may post and move dots; how many new phones one address may bring in; and how many
+unknown join codes an address or a browser may try (the right code of an open workshop always
+works). README: Fairness behind one address.
 
 Rates are `(count, seconds)` in `settings.LABBET_RATE_LIMITS`; a missing or None rate is no
 limit. Counters are fixed windows in the default cache: with the local-memory cache they are
