@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import time
 from collections.abc import Iterator
@@ -128,6 +129,17 @@ def network_of(address: str) -> str:
     to count and compare, never the address (which is personal data)."""
     digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256)
     return digest.hexdigest()[:16]
+
+
+def signin_address(request: HttpRequest) -> str | None:
+    """The address django-axes counts sign-in failures under (AXES_CLIENT_IP_CALLABLE): the
+    client's, when it is one (axes stores it in an IP column; a test request has none)."""
+    address = client_address(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
 
 
 # --- In the actions (both the HTTP and the websocket path). ---
