@@ -4,6 +4,8 @@ a table and write the figures as JSON to var/bench/<timestamp>.json.
     python -m bench --phones 1000,2000 --seconds 60 --with-raw   # the acceptance runs
     python -m bench --processes 2 --phones 2000                  # scale-out: PG + Redis
     python -m bench --soak 600 --phones 1000                     # reconnects, memory, losses
+    python -m bench --phones 500 --resume-flood 10               # one session's 10 sockets
+                                                                 # send resume in a loop
 """
 
 from __future__ import annotations
@@ -320,6 +322,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "growth, lost frames and capacity warnings",
     )
     parser.add_argument(
+        "--resume-flood",
+        type=int,
+        default=0,
+        metavar="SOCKETS",
+        help="an attacker's session opens SOCKETS sockets that send resume from cursor 0 "
+        "every 10 ms while the room posts; the room's delivery is measured as ever",
+    )
+    parser.add_argument(
         "--app-dir",
         type=Path,
         default=ROOT,
@@ -384,7 +394,14 @@ def main(argv: list[str] | None = None) -> int:
             for phones in args.phones:
                 # A soak posts for its own length: the posters are counted for that.
                 seconds = args.soak or args.seconds
-                config = Config(phones, args.rate, seconds, args.posters, post_over=args.post_over)
+                config = Config(
+                    phones,
+                    args.rate,
+                    seconds,
+                    args.posters,
+                    post_over=args.post_over,
+                    resume_flood=args.resume_flood,
+                )
                 print(
                     f"bench: {mode}, {phones} phones, {args.rate:g} posts/s for {seconds:g} s"
                     f"{' (soak)' if args.soak else ''} …",
@@ -402,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
                     services_core=found.core,
                 )
                 run["verdict"] = verdict(run)
+                if "resume_flood" in run:
+                    print(f"bench: resume flood: {run['resume_flood']}", flush=True)
                 if args.soak:
                     run["soak_verdict"] = soak_verdict(run)
                     print(soak_summary(run), flush=True)

@@ -6,6 +6,7 @@ reconnect every 30 s with their last cursor, and checks nothing was lost and mem
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import random
@@ -56,6 +57,10 @@ class Config:
     # How posts travel: over each poster's socket as the phone's page sends them, or over
     # HTTP (the page's fallback when its socket is down).
     post_over: str = "socket"
+    # An attacker: this many sockets of one phone session send `resume` from cursor 0 in a
+    # loop while the room posts (not counted among the room's sockets).
+    resume_flood: int = 0
+    resume_every: float = 0.01  # seconds between one flood socket's messages
 
     def __post_init__(self) -> None:
         self.posters = posters_needed(self.rate, self.seconds, self.posters)
@@ -232,6 +237,51 @@ class Room:
         await asyncio.gather(*(s.listener.close() for s in self.sockets if s.listener))
 
 
+@dataclass
+class Flood:
+    """What the flooding session's sockets sent and got back."""
+
+    sockets: int = 0
+    sent: int = 0
+    frames: int = 0
+    chars: int = 0
+    closed: int = 0
+    refused: int = 0
+
+
+async def resume_flood(client: AppClient, config: Config, until: float, flood: Flood) -> None:
+    """`config.resume_flood` sockets of one session, each sending {"action": "resume",
+    "cursor": 0} every `resume_every` s until `until` (a closed one stays closed: an attacker
+    reconnecting is the join storm's cost, measured there)."""
+    endpoint = await client.phone(10**6)  # a session of its own, not one of the room's
+
+    def on_text(text: str) -> None:
+        flood.frames += 1
+        flood.chars += len(text)
+
+    message = json.dumps({"action": "resume", "cursor": 0})
+
+    async def one() -> None:
+        try:
+            listener = await Listener.open(endpoint.url, endpoint.origin, endpoint.headers, on_text)
+        except Exception:
+            flood.refused += 1
+            return
+        flood.sockets += 1
+        try:
+            while clock() < until:
+                if not listener.is_open:
+                    flood.closed += 1
+                    return
+                listener.send_text(message)
+                flood.sent += 1
+                await asyncio.sleep(config.resume_every)
+        finally:
+            await listener.close()
+
+    await asyncio.gather(*(one() for _ in range(config.resume_flood)))
+
+
 def churn_pick(sockets: list[Socket], fraction: float, rng: random.Random) -> list[Socket]:
     """The phones that reconnect this round: `fraction` of them, at least one, at random
     (never the projector, which sits on a cable)."""
@@ -379,9 +429,17 @@ async def run(
     rss_start = sampler.rss_bytes()
     rounds: list[dict[str, Any]] = []
     churning = asyncio.create_task(churn(room, config, t0, t0 + seconds, rounds)) if soak else None
+    flood = Flood()
+    flooding = (
+        asyncio.create_task(resume_flood(client, config, t0 + seconds, flood))
+        if config.resume_flood and isinstance(client, AppClient)
+        else None
+    )
     scheduled, accepted, answered = await post_open_loop(client, total, config.rate, t0)
     if churning is not None:
         await churning
+    if flooding is not None:
+        await flooding
     expected = sum(accepted) * len(room.sockets)
     deadline = clock() + config.grace
     while room.delivered < expected and clock() < deadline:
@@ -466,6 +524,16 @@ async def run(
         "valid": generator_cpu <= GENERATOR_LIMIT_PCT,
         "noisy": max(others) > NOISE_LIMIT_PCT,
     }
+    if config.resume_flood:
+        result["resume_flood"] = {
+            "sockets_asked": config.resume_flood,
+            "sockets_opened": flood.sockets,
+            "sockets_refused": flood.refused,
+            "sockets_closed_by_server": flood.closed,
+            "resumes_sent": flood.sent,
+            "frames_back": flood.frames,
+            "chars_back": flood.chars,
+        }
     if soak:
         result["soak"] = {
             "seconds": soak,

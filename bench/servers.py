@@ -218,11 +218,15 @@ def app_env(tmp: Path, database_url: str, redis_url: str | None = None) -> dict[
         "LABBET_VAR_DIR": str(tmp),
         "DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
-        # Every bench phone joins from 127.0.0.1, which the join limit (600 new phones a
+        # Every bench phone joins from 127.0.0.1, which the join limit (2,000 new phones a
         # minute per address) would read as one venue's wifi gone wild and refuse from the
-        # 601st phone on. The posting limit stays on (LABBET_RATE_POST, as set, or 5 per 30 s):
+        # 2,001st phone on. The posting limit stays on (LABBET_RATE_POST, as set, or 5 per 30 s):
         # the bench spreads its posts over enough phones to stay under it.
         "LABBET_RATE_JOIN": "off",
+        # Likewise the ceilings of one network's posts and dots (240 posts a minute): the
+        # bench's whole room is one address.
+        "LABBET_RATE_POST_NETWORK": "off",
+        "LABBET_RATE_VOTE_NETWORK": "off",
     }
     env.pop("REDIS_URL", None)
     if redis_url:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from challenges.models import Obstacle
+from insights import crowd
 from insights.errors import ActionRefused
 from insights.live import publish
 from insights.models import Contribution, ContributionEdit, Theme, Vote
@@ -143,6 +144,7 @@ def post_contribution(
                 contribution.prompt_id = locked.current_prompt_id
                 contribution.save(update_fields=["status", "prompt"])
             contribution.workshop = locked
+            crowd.note(locked, author, "posts", crowd.same_text(text), contribution)
             _publish_card(locked, "contribution.added", contribution.mark_new())
             # What the caller keeps is a plain object: votes and merges may come to it later.
             del contribution._prefetched_objects_cache
@@ -351,8 +353,25 @@ def set_spotlight(
     return target
 
 
+def same_person(participant: Participant) -> QuerySet[Participant]:
+    """The person's other phones in this workshop, where that can be known: the same browser
+    session (a guest who came back as one more phone), the same email for updates, the same
+    account. A fresh cookie with none of these is a stranger (README: Fairness)."""
+    known = Q(pk=participant.pk)
+    if participant.session_key:
+        known |= Q(session_key=participant.session_key)
+    if participant.email:
+        known |= Q(email__iexact=participant.email)
+    if participant.user_id:
+        known |= Q(user_id=participant.user_id)
+    return Participant.objects.filter(
+        known, workshop_id=participant.workshop_id, role=Participant.Role.AUDIENCE
+    )
+
+
 def set_muted(participant: Participant, muted: bool, actor: Participant | None) -> Participant:
-    """Stop (or let again) one phone posting; what it already posted stays as it is."""
+    """Stop (or let again) one person posting, on every phone of theirs that is known; what
+    they already posted stays as it is."""
     with transaction.atomic():
         workshop = _locked_workshop(participant.workshop)
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
@@ -360,8 +379,11 @@ def set_muted(participant: Participant, muted: bool, actor: Participant | None) 
             raise ActionRefused(_("Only someone in the audience can be muted."), "role")
         if participant.muted == muted:
             return participant
+        people = list(same_person(participant).select_for_update().filter(muted=not muted))
+        for person in people:
+            person.muted = muted
+            person.save(update_fields=["muted"])
         participant.muted = muted
-        participant.save(update_fields=["muted"])
         last = participant.contributions.order_by("-created_at").first()
         log_change(
             workshop,
@@ -369,12 +391,15 @@ def set_muted(participant: Participant, muted: bool, actor: Participant | None) 
             "mute" if muted else "unmute",
             contribution=last,
             participants=[
-                {"id": participant.pk, "before": {"muted": not muted}, "after": {"muted": muted}}
+                {"id": person.pk, "before": {"muted": not muted}, "after": {"muted": muted}}
+                for person in people
             ],
         )
         # The console marks their cards; the phones and the projector see no change.
         cards = list(
-            participant.contributions.filter(merged_into__isnull=True).order_by("-created_at")[:60]
+            Contribution.objects.filter(author__in=people, merged_into__isnull=True).order_by(
+                "-created_at"
+            )[:60]
         )
         publish_cards(workshop, cards)
     return participant

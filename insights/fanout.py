@@ -38,14 +38,22 @@ RESYNC_EVERY = 2.0
 GAP_WAIT = 0.2
 
 
+# Every process's relay channel is in this group: a revoked invitation closes that person's
+# sockets wherever they are open (insights/live.py: close_sockets_of).
+PEOPLE_GROUP = "labbet.people"
+
+
 class Member(Protocol):
     replaying: bool
     sent_seq: int
     buffer: list[tuple[int, str]]
     # daphne's websocket protocol (autobahn's) when the socket can be written to directly.
     wire: Any
+    participant_id: int | None
 
     async def send(self, text_data: str) -> None: ...
+
+    async def close(self, code: int | bool | None = None) -> None: ...
 
 
 def server_protocol(send: Any) -> Any:
@@ -154,6 +162,7 @@ class Hub:
             self.order.setdefault(group, GroupOrder(last=start))
             if self.channel is None:
                 self.channel = await self.layer.new_channel("relay.")
+                await self.layer.group_add(PEOPLE_GROUP, self.channel)
                 self.relay_task = asyncio.get_running_loop().create_task(self._relay())
             if group not in self.subscribed:
                 await self.layer.group_add(group, self.channel)
@@ -195,6 +204,9 @@ class Hub:
         loop = asyncio.get_running_loop()
         while True:
             message = await self.layer.receive(self.channel)
+            if message.get("type") == "live.close":
+                await self._close_people(set(message["participants"]), message["code"])
+                continue
             group = message.get("group", "")
             order = self.order.get(group)
             if order is None or message["seq"] <= order.last:
@@ -204,6 +216,15 @@ class Hub:
                 order.sending = loop.create_task(self._deliver_in_order(group, order))
             if order.gap() and order.filling is None:
                 order.filling = loop.create_task(self._fill_gap(group))
+
+    async def _close_people(self, participants: set[int], code: int) -> None:
+        for members in list(self.members.values()):
+            for member in list(members):
+                if getattr(member, "participant_id", None) in participants:
+                    try:
+                        await member.close(code=code)
+                    except Exception:
+                        logger.warning("live: closing a revoked socket failed", exc_info=True)
 
     async def _deliver_in_order(self, group: str, order: GroupOrder) -> None:
         """Send what can go out in cursor order, as batches of consecutive frames; frames that

@@ -41,6 +41,11 @@ class VotingForm(forms.Form):
         required=False,
         widget=forms.Select(choices=[("", _("As set")), ("true", _("Yes")), ("false", _("No"))]),
     )
+    late_voters = forms.NullBooleanField(
+        label=_("Phones that join after voting opens may vote too"),
+        required=False,
+        widget=forms.Select(choices=[("", _("As set")), ("true", _("Yes")), ("false", _("No"))]),
+    )
 
 
 class ClaimForm(forms.Form):

@@ -95,6 +95,24 @@ async def _send_frames(workshop_id: int, seq: int, fragments: dict[str, str]) ->
         )
 
 
+def close_sockets_of(participant_ids: Iterable[int], code: int = 4403) -> None:
+    """After commit, close these people's open sockets in every process (their access was
+    taken away: a revoked invitation). Their browsers reconnect and are refused, or come back
+    as whoever the access rules now make them."""
+    ids = sorted(set(participant_ids))
+    if not ids:
+        return
+    transaction.on_commit(lambda: async_to_sync(_close_sockets)(ids, code), robust=True)
+
+
+async def _close_sockets(ids: list[int], code: int) -> None:
+    from insights.fanout import PEOPLE_GROUP
+
+    await get_channel_layer().group_send(
+        PEOPLE_GROUP, {"type": "live.close", "participants": ids, "code": code}
+    )
+
+
 def missed_events(
     workshop_id: int, view: str, cursor: int
 ) -> tuple[list[tuple[int, str]] | None, int]:

@@ -8,9 +8,11 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from insights import crowd
 from insights.errors import ActionRefused
 from insights.live import publish
 from insights.models import Contribution, Vote
@@ -174,7 +176,13 @@ def _log(workshop: Workshop, actor: Participant | None, action: str, before, aft
     )
 
 
-VOTING_FIELDS = ("voting_open", "dots_per_person", "dots_per_suggestion", "hide_tallies")
+VOTING_FIELDS = (
+    "voting_open",
+    "dots_per_person",
+    "dots_per_suggestion",
+    "hide_tallies",
+    "late_voters",
+)
 
 
 def _set_voting(
@@ -202,7 +210,12 @@ def _set_voting(
         after = {name: getattr(workshop, name) for name in VOTING_FIELDS}
         if before == after:
             return workshop
-        workshop.save(update_fields=list(values))
+        fields = list(values)
+        if is_open and not before["voting_open"]:
+            # Phones that join from now on do not vote, unless late_voters (see _check_voting).
+            workshop.voting_opened_at = timezone.now()
+            fields.append("voting_opened_at")
+        workshop.save(update_fields=fields)
         _log(workshop, actor, "voting:open" if is_open else "voting:close", before, after)
         publish(workshop, "voting.changed", _voting_event_context(workshop))
     return workshop
@@ -229,6 +242,7 @@ def open_voting(
     dots_per_person: int | None = None,
     dots_per_suggestion: int | None = None,
     hide_tallies: bool | None = None,
+    late_voters: bool | None = None,
 ) -> Workshop:
     """Open dot voting (optionally with new dots and tally settings); phones show their dots
     and the projector the ranking."""
@@ -239,6 +253,7 @@ def open_voting(
         dots_per_person=dots_per_person,
         dots_per_suggestion=dots_per_suggestion,
         hide_tallies=hide_tallies,
+        late_voters=late_voters,
     )
 
 
@@ -277,6 +292,21 @@ def _check_voting(workshop: Workshop, participant: Participant) -> None:
         )
     if not can_vote(participant):
         raise ActionRefused(_("The dots are for the audience."), "forbidden")
+    if late_to_vote(workshop, participant):
+        raise ActionRefused(
+            _(
+                "Voting opened before this phone joined, so the dots are for those who were "
+                "already here. Ask a labber if you should have some."
+            ),
+            "late",
+        )
+
+
+def late_to_vote(workshop: Workshop, participant: Participant) -> bool:
+    """A phone that joined after voting opened, unless the labbers let late joiners vote: a
+    cookie made during the vote is not one more voter (README: Fairness)."""
+    opened = workshop.voting_opened_at
+    return not workshop.late_voters and opened is not None and participant.created_at > opened
 
 
 def add_dot(workshop: Workshop, participant: Participant, contribution_id: int) -> int:
@@ -313,6 +343,7 @@ def add_dot(workshop: Workshop, participant: Participant, contribution_id: int) 
         else:
             vote.dots += 1
             vote.save(update_fields=["dots"])
+        crowd.note(workshop, participant, "votes", str(contribution.pk), contribution)
         _publish_votes(workshop, contribution)
         return workshop.dots_per_person - used - 1
 

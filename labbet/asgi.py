@@ -2,12 +2,33 @@
 
 import os
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labbet.settings")
+EXAMPLE_ENV = Path(__file__).resolve().parent.parent / "deploy" / "env.example"
+
+
+def weak_secret_key(key: str) -> None:
+    """Refuse a key anyone could guess: short, or copied from the example environment file
+    (sessions and invite-link signatures rest on it)."""
+    if len(key) < 50:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is shorter than 50 characters; make one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+        )
+    example = EXAMPLE_ENV.read_text() if EXAMPLE_ENV.exists() else ""
+    for line in example.splitlines():
+        name, _, value = line.partition("=")
+        if name.strip() == "SECRET_KEY" and value.strip() == key:
+            raise ImproperlyConfigured(
+                "SECRET_KEY is the one from deploy/env.example; make a key of your own."
+            )
+
+
 # The GIL's switch interval, 5 ms by default, is how long a thread that comes back from the
 # database waits while the event loop fans a frame out to a thousand sockets; a request makes
 # dozens of such calls. Measured with `make bench`: see the issue notes.
@@ -20,9 +41,15 @@ try:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off (for local use, DEBUG=1 generates one)."
         ) from None
+    if not settings.DEBUG:
+        weak_secret_key(settings.SECRET_KEY)
 except ImproperlyConfigured as exc:
     sys.exit(f"Labbet cannot start: {exc}")
 django_asgi_app = get_asgi_application()
+
+from labbet import accesslog  # noqa: E402
+
+accesslog.install()  # before daphne builds its access log (see the module)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -1,5 +1,7 @@
-"""Abuse limits, counted in Django's cache: how fast one phone may post and move dots, how
-many new phones one address may bring in, and how many unknown join codes it may try.
+"""Abuse limits, counted in Django's cache: how fast one phone, and all the phones of one
+network, may post and move dots; how many new phones one address may bring in; and how many
+unknown join codes an address or a browser may try (the right code of an open workshop always
+works). README: Fairness behind one address.
 
 Rates are `(count, seconds)` in `settings.LABBET_RATE_LIMITS`; a missing or None rate is no
 limit. Counters are fixed windows in the default cache: with the local-memory cache they are
@@ -12,6 +14,9 @@ before any view looks a code up."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
 import logging
 import time
 from collections.abc import Iterator
@@ -119,12 +124,31 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def network_of(address: str) -> str:
+    """A phone's network as stored on its participant: a keyed hash of the address, enough
+    to count and compare, never the address (which is personal data)."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]
+
+
+def signin_address(request: HttpRequest) -> str | None:
+    """The address django-axes counts sign-in failures under (AXES_CLIENT_IP_CALLABLE): the
+    client's, when it is one (axes stores it in an IP column; a test request has none)."""
+    address = client_address(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
+
+
 # --- In the actions (both the HTTP and the websocket path). ---
 
 
 def check_post_rate(author) -> None:
-    """Refuse a post when this phone has posted too often lately (labbers are not limited:
-    they type in what the room says)."""
+    """Refuse a post when this phone has posted too often lately, or its network has (the
+    ceiling a whole hall behind one address stays under; README: Fairness). Labbers are not
+    limited: they type in what the room says."""
     if author.is_labber:
         return
     if not hit("post", f"p{author.pk}"):
@@ -135,12 +159,25 @@ def check_post_rate(author) -> None:
             ),
             LIMITED,
         )
+    if author.network and not hit("post_network", author.network):
+        raise ActionRefused(
+            _(
+                "Very many posts are arriving from this network right now. Wait a moment and "
+                "send again; your text is kept here."
+            ),
+            LIMITED,
+        )
 
 
 def check_vote_rate(participant) -> None:
     if not hit("vote", f"p{participant.pk}"):
         raise ActionRefused(
             _("You are moving dots very fast. Wait a moment and try again."), LIMITED
+        )
+    if participant.network and not hit("vote_network", participant.network):
+        raise ActionRefused(
+            _("Very many dots are being moved from this network right now. Try again shortly."),
+            LIMITED,
         )
 
 
@@ -195,6 +232,28 @@ def _already_in(request: HttpRequest, code: str) -> bool:
     return request.user.is_authenticated or _membership(request, code)[2]
 
 
+def _guessing(request: HttpRequest, address: str) -> bool:
+    """Whether this browser, or its network, has tried too many unknown codes lately."""
+    session_key = request.session.session_key
+    return over("code_guess", address) or bool(
+        session_key and over("code_guess_session", session_key)
+    )
+
+
+def _welcome(request: HttpRequest, code: str) -> bool:
+    """Who a guessing network or browser still lets through: signed-in people, phones already
+    in this very workshop, and anyone with a well-formed code of an open workshop (the right
+    code always works: a venue's wifi is one address, and audience typos or one guesser must
+    not keep latecomers out). Everything else gets the same refusal, whether the code names
+    a closed workshop or none at all: a guesser learns only what a correct code always shows."""
+    if _already_in(request, code):
+        return True
+    from workshops.access import find_workshop
+
+    workshop = find_workshop(code, request)
+    return workshop is not None and not workshop.is_closed
+
+
 class LimitsMiddleware(MiddlewareMixin):
     """Counts unknown join codes and new phones per address; refuses with a clear page."""
 
@@ -212,7 +271,7 @@ class LimitsMiddleware(MiddlewareMixin):
         if code is None:
             return None
         address = client_address(request)
-        if over("code_guess", address) and not _already_in(request, code):
+        if _guessing(request, address) and not _welcome(request, code):
             return refused(
                 request,
                 "code_guess",
@@ -251,4 +310,7 @@ class LimitsMiddleware(MiddlewareMixin):
                 code = self._code(request, match.kwargs)
             if code is not None and _unknown_code(request, code):
                 hit("code_guess", client_address(request))
+                session_key = request.session.session_key
+                if session_key:
+                    hit("code_guess_session", session_key)
         return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF
@@ -216,17 +217,69 @@ LABBET_RATE_LIMITS = {
     "post": _env_rate("LABBET_RATE_POST", (5, 30)),
     # Dots put on or taken back by one phone.
     "vote": _env_rate("LABBET_RATE_VOTE", (30, 30)),
-    # New phones joining from one address: loose, a venue's wifi puts 500 phones behind one.
-    "join": _env_rate("LABBET_RATE_JOIN", (600, 60)),
+    # New phones joining from one address: loose, a venue's wifi puts a whole hall behind one.
+    "join": _env_rate("LABBET_RATE_JOIN", (2000, 60)),
     # Unknown join codes tried from one address; then that address looks up no code until the
     # window ends (phones already in a workshop and signed-in labbers keep theirs).
     "code_guess": _env_rate("LABBET_RATE_CODE_GUESS", (20, 300)),
 }
 
+# --- Fair and safe behind one address (issue 18; README: Fairness). ---
+INSTALLED_APPS.append("axes")
+# Last: django-axes answers a locked-out sign-in (it must see the response of the view).
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in: 10 wrong passwords for one account, or from one address, lock that account or
+# address out for 10 minutes (not longer, and failures meanwhile do not extend it: the real
+# labber is never kept out for more than the window). Success resets the count.
+AXES_FAILURE_LIMIT = env_int("LABBET_SIGNIN_FAILURES", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=10)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "labbet.limits.signin_address"
+# Only failures are recorded: no row per successful sign-in.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_CALLABLE = "workshops.views.accounts.signin_locked"
+AXES_VERBOSE = False
+LABBET_RATE_LIMITS.update(
+    {
+        # Password-reset emails asked for one account, and from one address.
+        "reset_account": _env_rate("LABBET_RATE_RESET_ACCOUNT", (3, 900)),
+        "reset_address": _env_rate("LABBET_RATE_RESET_ADDRESS", (20, 900)),
+        # Posts and dots from all the phones of one network (a keyed hash of the address),
+        # sized for a full hall behind one venue wifi; README: Fairness.
+        "post_network": _env_rate("LABBET_RATE_POST_NETWORK", (240, 60)),
+        "vote_network": _env_rate("LABBET_RATE_VOTE_NETWORK", (1500, 60)),
+        # Sockets one browser session opens (a reconnect with an old cursor costs a replay).
+        "socket_open": _env_rate("LABBET_RATE_SOCKET_OPEN", (30, 60)),
+        # Unknown join codes tried by one browser (the address's count is "code_guess").
+        "code_guess_session": _env_rate("LABBET_RATE_CODE_GUESS_SESSION", (10, 300)),
+    }
+)
+# The console's signal: this many phones from one network, each joined within the last
+# LABBET_CROWD_NEW_PHONE seconds, post the same text or dot the same suggestion within a minute.
+LABBET_CROWD_SIGNAL = env_int("LABBET_CROWD_SIGNAL", 8)
+LABBET_CROWD_NEW_PHONE = 15 * 60
+# Sockets one session may hold open in a process; past it the oldest is closed.
+LABBET_SOCKETS_PER_SESSION = env_int("LABBET_SOCKETS_PER_SESSION", 4)
+# Messages one socket may send: a burst of 20, then 2 a second (a phone sends a handful).
+LABBET_SOCKET_MESSAGES = (20, 10)
+# Messages past that budget a socket may go on sending (dropped) before it is closed.
+LABBET_SOCKET_DROPS = (50, 10)
+# A socket asking for more than LABBET_REPLAY_LIMIT missed events gets a fresh region at most
+# this often (seconds); the live frames that follow keep it current meanwhile.
+LABBET_SOCKET_REFRESH_EVERY = 10
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Invite tokens and the projector's key never reach a log (labbet/accesslog.py).
+    "filters": {"redact": {"()": "labbet.accesslog.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     # The report's PDF: WeasyPrint logs every screen-only CSS rule it skips, on every render.
     "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},

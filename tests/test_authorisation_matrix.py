@@ -107,7 +107,9 @@ def build_world() -> World:
     unclaimed = post(workshop, audience, text="Open data")
     claim = claim_suggestion(suggestion, receiver)
     set_pinned(suggestion, True, labber)
-    open_voting(workshop, labber, dots_per_person=5)
+    # Late joiners may vote: every role's browser is a new phone when it votes, and this
+    # table is about roles (who may vote by when they joined: tests/test_votes.py).
+    open_voting(workshop, labber, dots_per_person=5, late_voters=True)
     challenge = workshop.challenges.get()
     return World(
         staff_user=root.pk,
@@ -350,6 +352,11 @@ MATRIX: dict[str, list[Case]] = {
     "admin:*": [get(ADMIN)],
     # With made-up values: staff get past the sign-in and then find nothing there.
     "admin:autocomplete": [get(ADMIN.replace("ok", "403"), label="without a field to complete")],
+    # django-axes keeps its sign-in records read-only: nobody adds one by hand.
+    **{
+        f"admin:axes_{model}_add": [get(ADMIN.replace("ok", "403"), label="(read-only records)")]
+        for model in ("accessattempt", "accesslog", "accessfailurelog")
+    },
     "admin:view_on_site": [get(ADMIN.replace("ok", "404"), label="of an object that is not")],
     "admin/(?P<url>.*)$": [get(ADMIN.replace("ok", "404"), label="(the catch-all)")],
 }
@@ -488,7 +495,8 @@ YES_NO = {"yes": True, "no": False}
 # workshop (the phone page makes it): a labber's sign-in alone does not open the phone view.
 SOCKETS: dict[str, list[tuple[str, str, str]]] = {
     "ws-workshop": [
-        ("view=phone", "http://testserver", "no yes no yes yes yes no no no"),
+        # A revoked receiver's browser gets a fresh phone on the page, never their socket.
+        ("view=phone", "http://testserver", "no yes no yes yes no no no no"),
         ("view=projector", "http://testserver", "no no no no no no yes no yes"),
         ("view=projector&key={key}", "http://testserver", "yes yes yes yes yes yes yes yes yes"),
         ("view=projector&key=wrong", "http://testserver", "no no no no no no yes no yes"),

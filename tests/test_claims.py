@@ -28,8 +28,9 @@ def room():
     workshop = make_workshop(labber_user=make_user("lena"))
     top = post(workshop, text="Open data for every municipality")
     other = post(workshop, text="A shared pilot budget")
+    phone = make_audience(workshop)
     open_voting(workshop, None)
-    add_dot(workshop, make_audience(workshop), top.pk)
+    add_dot(workshop, phone, top.pk)
     return workshop, top, other
 
 

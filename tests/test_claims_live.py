@@ -46,9 +46,10 @@ async def test_opening_voting_sends_phones_a_loader_and_the_projector_the_rankin
 async def test_a_dot_moves_the_projectors_ranking_live():
     workshop, suggestion, screens = await setup_room()
     phone, projector, console = screens
+    voter = await db(make_audience)(workshop)
     await db(open_voting)(workshop, None)
     await frames(phone, 1), await frames(projector, 1), await frames(console, 1)
-    await db(add_dot)(workshop, await db(make_audience)(workshop), suggestion.pk)
+    await db(add_dot)(workshop, voter, suggestion.pk)
     (projector_frame,) = await frames(projector, 1)
     assert 'id="ranking"' in projector_frame
     assert '<meter class="vote-bar" min="0" max="1" value="1"' in projector_frame

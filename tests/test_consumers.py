@@ -8,7 +8,7 @@ import pytest
 from insights.actions import set_status
 from insights.live import FRAME_CURSOR
 from insights.models import Contribution
-from tests.factories import make_audience, make_user, make_workshop, post
+from tests.factories import make_audience, make_receiver, make_user, make_workshop, post
 from tests.live import connect, db, frames, phone_session, send_post, user_session
 from workshops.models import Workshop
 
@@ -246,6 +246,7 @@ async def test_posting_to_a_locked_or_closed_workshop_is_refused(change, message
     [
         ("{not json", "could not be read"),
         ("[1, 2, 3]", "could not be read"),
+        ("[" * 5000 + "]" * 5000, "could not be read"),  # nested past Python's recursion limit
         (json.dumps({"action": "post", "text": "x" * 20000}), "too large"),
         (json.dumps({"action": "hide", "id": 1}), "not possible here"),
     ],
@@ -292,3 +293,38 @@ async def test_guessing_codes_over_the_socket_meets_the_same_limit_as_on_the_web
     assert connected
     await communicator.disconnect()
     cache.clear()
+
+
+# --- Revocation reaches open sockets (issue 18, finding 3). ---
+
+
+async def test_a_revoked_receivers_open_socket_is_closed_at_once_and_a_new_one_refused():
+    from workshops.invites import revoke_invite
+
+    workshop, _, _ = await setup_room()
+    receiver = await db(make_receiver)(workshop)
+    _, key = await db(phone_session)(workshop, receiver)
+    socket, connected, _ = await connect(workshop.code, session_key=key)
+    assert connected
+    await db(revoke_invite)(receiver)
+    assert await socket.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
+    _, connected, close = await connect(workshop.code, session_key=key)
+    assert (connected, close) == (False, 4403)
+    assert await db(Contribution.objects.filter(author=receiver).count)() == 0
+
+
+async def test_a_receiver_whose_link_ran_out_cannot_post_over_a_socket_opened_before():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    workshop, _, _ = await setup_room()
+    receiver = await db(make_receiver)(workshop)
+    _, key = await db(phone_session)(workshop, receiver)
+    socket, connected, _ = await connect(workshop.code, session_key=key)
+    assert connected
+    receiver.invite_expires_at = timezone.now() - timedelta(minutes=1)
+    await db(receiver.save)(update_fields=["invite_expires_at"])
+    await send_post(socket, kind="suggestion", text="As Vinnova", client_key="late")
+    assert await socket.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
+    assert await db(Contribution.objects.filter(author=receiver).count)() == 0

@@ -3,6 +3,7 @@ creates or copies one, writes the challenge and its obstacles, invites people, c
 the room is ready, and prints the QR poster."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -19,6 +20,14 @@ pytestmark = pytest.mark.django_db
 def visitor() -> Client:
     """A browser that asks for English pages (the suite reads the English messages)."""
     return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
+def signs_in(username: str, password: str) -> bool:
+    """Through the sign-in page, as a person does (and as django-axes counts)."""
+    response = visitor().post(
+        "/accounts/login/", {"username": username, "password": password}, follow=True
+    )
+    return response.redirect_chain[-1:] == [("/dashboard/", 302)]
 
 
 @pytest.fixture
@@ -48,6 +57,50 @@ def test_a_labber_signs_in_and_lands_on_their_dashboard(lena):
     assert "Your workshops" in response.content.decode()
 
 
+def test_thirty_wrong_passwords_lock_the_account_for_a_short_while_with_a_clear_message(lena):
+    """Issue 18, finding 6: sign-in is throttled per account and per address."""
+    import time_machine
+    from django.utils import timezone
+
+    start = timezone.now()
+    for n in range(30):
+        attacker = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR=f"10.9.0.{n}")
+        attacker.post("/accounts/login/", {"username": "lena", "password": f"guess-{n}"})
+    # Past the limit even the right password waits, and the page says why.
+    response = visitor().post(
+        "/accounts/login/", {"username": "lena", "password": "pw-for-tests-1"}
+    )
+    assert response.status_code == 429
+    assert "Too many wrong passwords" in response.content.decode()
+    # Not for longer than the short window.
+    with time_machine.travel(start + timedelta(minutes=11)):
+        assert signs_in("lena", "pw-for-tests-1")
+
+
+def test_one_address_trying_many_accounts_is_throttled_too(lena):
+    guesser = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.9.1.1")
+    for n in range(10):
+        guesser.post("/accounts/login/", {"username": f"user{n}", "password": "x"})
+    response = guesser.post("/accounts/login/", {"username": "lena", "password": "pw-for-tests-1"})
+    assert response.status_code == 429
+    # The account itself is not locked from elsewhere.
+    assert signs_in("lena", "pw-for-tests-1")
+
+
+def test_password_reset_emails_are_throttled_per_account_and_address(lena, settings):
+    settings.LABBET_RATE_LIMITS = {"reset_account": (3, 900), "reset_address": (20, 900)}
+    for n in range(3):
+        client = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR=f"10.9.2.{n}")
+        client.post("/accounts/password-reset/", {"email": "lena@example.org"})
+    assert len(mail.outbox) == 3
+    refused = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.9.2.9").post(
+        "/accounts/password-reset/", {"email": "LENA@example.org"}
+    )
+    assert refused.status_code == 429
+    assert "Too many reset links were asked for lately" in refused.content.decode()
+    assert len(mail.outbox) == 3
+
+
 def test_the_dashboard_asks_for_sign_in():
     response = visitor().get("/dashboard/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
@@ -68,7 +121,7 @@ def test_a_forgotten_password_is_reset_by_email(lena):
     client.post(
         set_url, {"new_password1": "a-new-long-pass-42", "new_password2": "a-new-long-pass-42"}
     )
-    assert visitor().login(username="lena", password="a-new-long-pass-42")
+    assert signs_in("lena", "a-new-long-pass-42")
 
 
 def test_staff_create_a_labber_who_chooses_a_password_from_an_email():
@@ -90,7 +143,7 @@ def test_staff_create_a_labber_who_chooses_a_password_from_an_email():
         form.redirect_chain[-1][0],
         {"new_password1": "nils-chooses-this-1", "new_password2": "nils-chooses-this-1"},
     )
-    assert visitor().login(username="nils", password="nils-chooses-this-1")
+    assert signs_in("nils", "nils-chooses-this-1")
 
 
 def test_only_staff_create_labber_accounts(client_of):
@@ -165,6 +218,23 @@ def test_a_labber_creates_a_workshop(client_of, lena):
     assert (workshop.language, workshop.moderation, workshop.dots_per_person) == ("en", "pre", 5)
     assert workshop.status == Workshop.Status.DRAFT and workshop.created_by == lena
     assert workshop.participants.get(role=Participant.Role.LABBER).user == lena
+
+
+def test_control_characters_are_taken_out_of_the_event_and_the_place(client_of):
+    client_of.post(
+        "/dashboard/new/",
+        {
+            "question": "Who shares?",
+            "event": "Alme\u202edalen\x07",
+            "date": "2026-07-01",
+            "place": " Vis\u200bby\x1b ",
+            "language": "en",
+            "moderation": "pre",
+            "dots_per_person": "5",
+        },
+    )
+    workshop = Workshop.objects.get(question="Who shares?")
+    assert (workshop.event, workshop.place) == ("Almedalen", "Visby")
 
 
 def test_a_workshop_without_a_question_is_not_created(client_of):

@@ -40,8 +40,9 @@ def story():
         set_contributor_email(kim, "kim@example.org")
         suggestion = post(workshop, author=kim, text="Open the sensor data of the city")
         post(workshop, text="Silos between departments", kind="insight")
+        voter = make_audience(workshop)
         open_voting(workshop, None)
-        add_dot(workshop, make_audience(workshop), suggestion.pk)
+        add_dot(workshop, voter, suggestion.pk)
         receiver = make_receiver(workshop, "Vinnova")
         receiver.email = "jakob@vinnova.example"
         receiver.save()
@@ -106,8 +107,9 @@ def test_the_timeline_runs_from_posted_to_each_status_change(client):
     with at(5):
         merge_contributions(suggestion, [(twin, None)], None)
     with at(30):
+        voter = make_audience(workshop)
         open_voting(workshop, None)
-        add_dot(workshop, make_audience(workshop), suggestion.pk)
+        add_dot(workshop, voter, suggestion.pk)
     with at(45):
         receiver = make_receiver(workshop, "Vinnova")
         claim = claim_suggestion(suggestion, receiver)

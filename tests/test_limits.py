@@ -2,6 +2,7 @@
 socket alike; dots too; an address brings in only so many new phones; and unknown join codes
 are throttled per address, each refusal a clear message on the phone."""
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -14,9 +15,9 @@ from insights.errors import ActionRefused
 from insights.models import Contribution, Vote
 from insights.votes import open_voting
 from labbet.limits import client_address
-from tests.factories import make_audience, make_user, make_workshop, post
+from tests.factories import make_audience, make_user, make_workshop, next_code, post
 from tests.live import connect, db, frames, phone_session, send_post
-from workshops.models import Participant
+from workshops.models import Participant, Workshop
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # Every window starts on the hour: a test never straddles two windows.
@@ -115,8 +116,8 @@ async def test_the_socket_path_meets_the_same_limit():
 def test_dots_moved_too_fast_are_refused_with_a_message():
     workshop = make_workshop(labber_user=make_user("lena"))
     suggestion = post(workshop, text="Pilots")
-    open_voting(workshop, None, dots_per_person=10, dots_per_suggestion=10)
     client = phone(workshop)
+    open_voting(workshop, None, dots_per_person=10, dots_per_suggestion=10)
     url = reverse("insights:vote", args=[workshop.code])
     for op in ("add", "remove", "add"):
         response = client.post(url, {"contribution": suggestion.pk, "op": op}, **HTMX)
@@ -154,6 +155,7 @@ def test_an_address_brings_in_only_so_many_new_phones_a_minute():
 @override_settings(LABBET_RATE_LIMITS={"code_guess": (3, 300)})
 def test_guessing_join_codes_is_throttled_per_address_with_a_clear_message():
     workshop = make_workshop()
+    closed = make_workshop(status=Workshop.Status.CLOSED)
     guesser = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.0.0.9")
     # A report that is not public is a 404 too, but for a code that exists: not a guess.
     for _ in range(3):
@@ -161,27 +163,62 @@ def test_guessing_join_codes_is_throttled_per_address_with_a_clear_message():
     for guess in ("QQQQQ2", "QQQQQ3"):
         assert guesser.get("/", {"code": guess}).status_code == 404
     assert guesser.get("/j/QQQQQ4/").status_code == 404
-    response = guesser.get("/", {"code": workshop.code})
-    assert response.status_code == 429
-    assert "Too many unknown codes were tried from this network" in response.content.decode()
-    assert guesser.get(f"/j/{workshop.code}/").status_code == 429
-    assert guesser.get(f"/w/{workshop.code}/follow-up/").status_code == 429
-    # A phone already in a workshop, or a signed-in labber, at the same address is not
-    # locked out; another address is not either.
-    in_room = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.0.0.9")
-    with override_settings(LABBET_RATE_LIMITS={}):
-        in_room.get(f"/j/{workshop.code}/")
-    assert in_room.get(f"/j/{workshop.code}/").status_code == 200
-    # ...but being in one workshop is no pass to go on guessing.
-    assert in_room.get("/j/QQQQQ7/").status_code == 429
-    assert in_room.get(f"/j/{make_workshop().code}/").status_code == 429
+    # Past the limit an unknown code and a closed workshop's code get the same refusal ...
+    for code in ("QQQQQ5", closed.code):
+        response = guesser.get(f"/j/{code}/")
+        assert response.status_code == 429
+        assert "Too many unknown codes were tried from this network" in response.content.decode()
+    assert guesser.get(f"/w/{closed.code}/follow-up/").status_code == 429
+    # ... while the right code of an open workshop always works, typed or from the QR code.
+    assert guesser.get("/", {"code": workshop.code}).status_code in (200, 302)
+    assert guesser.get(f"/j/{workshop.code}/").status_code == 200
+    assert Client(REMOTE_ADDR="10.0.0.9").get(f"/j/{workshop.code}/").status_code == 200
+    # A signed-in labber at the same address is not locked out; another address is not either.
     labber = Client(REMOTE_ADDR="10.0.0.9")
     labber.force_login(make_user("lena", staff=True))
-    assert labber.get(f"/w/{workshop.code}/console/").status_code == 200
-    assert Client(REMOTE_ADDR="10.0.0.10").get(f"/j/{workshop.code}/").status_code == 200
+    assert labber.get(f"/w/{closed.code}/console/").status_code == 200
+    assert Client(REMOTE_ADDR="10.0.0.10").get("/j/QQQQQ6/").status_code == 404
     # After the window, the address may try again.
     with time_machine.travel(START.replace(minute=5, second=1), tick=False):
-        assert guesser.get(f"/j/{workshop.code}/").status_code == 200
+        assert guesser.get("/j/QQQQQ7/").status_code == 404
+
+
+@pytest.mark.django_db
+@override_settings(LABBET_RATE_LIMITS={"code_guess": (100, 300), "code_guess_session": (3, 300)})
+def test_a_browser_that_guesses_is_counted_on_its_own_before_its_network():
+    workshop = make_workshop()
+    guesser = phone(workshop, "10.0.0.12")  # has a session: it joined one workshop
+    for n in range(3):
+        assert guesser.get(f"/j/QQQQQ{n + 2}/").status_code == 404
+    assert guesser.get("/j/QQQQQ5/").status_code == 429
+    # Its own workshop, and the right code of any open one, still work; its neighbours too.
+    assert guesser.get(f"/j/{workshop.code}/").status_code == 200
+    assert guesser.get(f"/j/{make_workshop().code}/").status_code == 200
+    assert Client(REMOTE_ADDR="10.0.0.12").get("/j/QQQQQ6/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_thousand_phones_join_from_one_address_in_a_minute_after_fifty_wrong_codes():
+    """Issue 18, finding 1, with the default limits (labbet/settings.py)."""
+    import labbet.settings as defaults
+
+    workshop = make_workshop()
+    with override_settings(LABBET_RATE_LIMITS=defaults.LABBET_RATE_LIMITS):
+        for n in range(50):
+            typo = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.0.0.20")
+            assert typo.get(f"/j/{next_code()}/").status_code in (404, 429), n
+        admitted = 0
+        started = time.monotonic()
+        with time_machine.travel(START.replace(second=10), tick=False):
+            for n in range(1000):
+                latecomer = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.0.0.20")
+                url = f"/j/{workshop.code}/" if n % 2 else f"/?code={workshop.code.lower()}"
+                response = latecomer.get(url, follow=True)
+                admitted += response.status_code == 200 and "post-form" in response.content.decode()
+        elapsed = time.monotonic() - started
+    assert admitted == 1000
+    assert workshop.participants.filter(role=Participant.Role.AUDIENCE).count() == 1000
+    print(f"1,000 phones from one address after 50 wrong codes: admitted in {elapsed:.1f} s")
 
 
 @pytest.mark.django_db

@@ -129,3 +129,36 @@ def test_local_secret_key_is_generated_once_and_kept(tmp_path):
     assert len(key) >= 50
     assert run_check(tmp_path, SECRET_KEY="").returncode == 0
     assert (tmp_path / "secret_key").read_text() == key
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("short-but-not-empty", "shorter than 50 characters"),
+        (None, "the one from deploy/env.example"),
+    ],
+)
+def test_the_server_refuses_a_weak_secret_key_when_debug_is_off(tmp_path, key, message):
+    if key is None:  # the example file's own value, made long enough to pass the length check
+        example = tmp_path / "env.example"
+        key = "copied-from-the-example-file-" + "y" * 30
+        example.write_text(f"DEBUG=0\nSECRET_KEY={key}\n")
+        code = (
+            "import pathlib, labbet.asgi as a; "
+            f"a.EXAMPLE_ENV = pathlib.Path({str(example)!r}); a.weak_secret_key({key!r})"
+        )
+    else:
+        code = "import labbet.asgi"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "labbet.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": key,
+        "LABBET_VAR_DIR": str(tmp_path),
+    }
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert message in result.stderr

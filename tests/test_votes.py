@@ -2,6 +2,7 @@
 within the budget, and the live events carry the ranking (tallies hidden when asked)."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from insights.errors import ActionRefused
@@ -85,8 +86,8 @@ def test_opening_with_impossible_dots_is_refused_and_changes_nothing(client, roo
 
 def test_a_phone_spends_its_dots_and_sees_how_many_are_left(client, room):
     workshop, _lena, (first, second, _third) = room
-    open_voting(workshop, None)
     phone = join(client, workshop)
+    open_voting(workshop, None)
     page = client.get(reverse("workshops:join", args=[workshop.code])).content.decode()
     assert 'id="vote-panel"' in page and "Dots left: <strong>3</strong> of 3" in page
 
@@ -102,8 +103,8 @@ def test_a_phone_spends_its_dots_and_sees_how_many_are_left(client, room):
 
 def test_a_dot_can_be_taken_back(client, room):
     workshop, _, (first, *_rest) = room
-    open_voting(workshop, None)
     join(client, workshop)
+    open_voting(workshop, None)
     vote(client, workshop, first)
     response = vote(client, workshop, first, op="remove")
     assert "Dots left: <strong>3</strong> of 3" in response.content.decode()
@@ -113,8 +114,8 @@ def test_a_dot_can_be_taken_back(client, room):
 def test_voting_past_the_dot_budget_is_refused_and_changes_nothing(client, room):
     workshop, _, suggestions = room
     Workshop.objects.filter(pk=workshop.pk).update(dots_per_person=2)
-    open_voting(workshop, None)
     join(client, workshop)
+    open_voting(workshop, None)
     vote(client, workshop, suggestions[0])
     vote(client, workshop, suggestions[1])
     before = len(events(workshop))
@@ -129,8 +130,8 @@ def test_voting_past_the_dot_budget_is_refused_and_changes_nothing(client, room)
 
 def test_more_dots_on_one_suggestion_than_allowed_is_refused(client, room):
     workshop, _, (first, *_rest) = room
-    open_voting(workshop, None, dots_per_suggestion=2)
     join(client, workshop)
+    open_voting(workshop, None, dots_per_suggestion=2)
     vote(client, workshop, first)
     vote(client, workshop, first)
     response = vote(client, workshop, first)
@@ -150,8 +151,8 @@ def test_voting_outside_the_voting_phase_is_refused(client, room):
 
 def test_taking_back_after_voting_closed_is_refused(client, room):
     workshop, _, (first, *_rest) = room
-    open_voting(workshop, None)
     join(client, workshop)
+    open_voting(workshop, None)
     vote(client, workshop, first)
     close_voting(workshop, None)
     response = vote(client, workshop, first, op="remove")
@@ -163,8 +164,8 @@ def test_dots_on_an_insight_or_another_workshops_suggestion_are_refused(client, 
     workshop, _, _ = room
     insight = post(workshop, text="An insight", kind="insight")
     elsewhere = post(make_workshop(), text="Not here")
-    open_voting(workshop, None)
     join(client, workshop)
+    open_voting(workshop, None)
     assert "not on insights" in vote(client, workshop, insight).content.decode()
     assert "not part of this workshop" in vote(client, workshop, elsewhere).content.decode()
     assert vote(client, workshop, insight).status_code == 400
@@ -180,8 +181,8 @@ def test_a_receiver_has_no_dots(room):
 
 def test_without_javascript_a_vote_comes_back_to_the_phone_page_with_a_note(client, room):
     workshop, _, (first, *_rest) = room
-    open_voting(workshop, None)
     join(client, workshop)
+    open_voting(workshop, None)
     response = vote(client, workshop, first, htmx=False)
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
@@ -190,8 +191,9 @@ def test_without_javascript_a_vote_comes_back_to_the_phone_page_with_a_note(clie
 
 def test_a_vote_publishes_the_ranking_with_a_bar_and_a_number(room):
     workshop, _, (_first, second, _third) = room
+    phone = make_audience(workshop)
     open_voting(workshop, None)
-    add_dot(workshop, make_audience(workshop), second.pk)
+    add_dot(workshop, phone, second.pk)
     (event,) = events(workshop, "vote.changed")
     projector = event.fragments["projector"]
     assert 'id="ranking" ' in projector and 'hx-swap-oob="true"' in projector
@@ -204,8 +206,9 @@ def test_a_vote_publishes_the_ranking_with_a_bar_and_a_number(room):
 
 def test_hidden_tallies_stay_hidden_until_voting_closes(room):
     workshop, _, (first, *_rest) = room
+    phone = make_audience(workshop)
     open_voting(workshop, None, hide_tallies=True)
-    add_dot(workshop, make_audience(workshop), first.pk)
+    add_dot(workshop, phone, first.pk)
     (event,) = events(workshop, "vote.changed")
     assert "dot</" not in event.fragments["phone"] and "<meter" not in event.fragments["projector"]
     assert "the tallies show when voting closes" in event.fragments["projector"]
@@ -219,18 +222,20 @@ def test_hidden_tallies_stay_hidden_until_voting_closes(room):
 
 def test_equal_dots_share_a_rank(room):
     workshop, _, (_first, second, third) = room
+    phones = [make_audience(workshop) for _ in range(2)]
     open_voting(workshop, None)
-    for suggestion in (second, third):
-        add_dot(workshop, make_audience(workshop), suggestion.pk)
+    for phone, suggestion in zip(phones, (second, third), strict=True):
+        add_dot(workshop, phone, suggestion.pk)
     ranking = [(c.text, c.rank) for c in ranked_suggestions(workshop)]
     assert ranking == [("Suggestion 1", 1), ("Suggestion 2", 1), ("Suggestion 0", 3)]
 
 
 def test_taking_back_a_dot_you_never_gave_is_refused(room):
     workshop, _, (first, *_rest) = room
+    phone = make_audience(workshop)
     open_voting(workshop, None)
     with pytest.raises(ActionRefused, match="no dot on that suggestion"):
-        take_back_dot(workshop, make_audience(workshop), first.pk)
+        take_back_dot(workshop, phone, first.pk)
 
 
 def test_a_closed_workshop_takes_no_more_dots(room):
@@ -239,4 +244,47 @@ def test_a_closed_workshop_takes_no_more_dots(room):
     Workshop.objects.filter(pk=workshop.pk).update(status="closed", phase="closed")
     with pytest.raises(ActionRefused, match="has closed"):
         add_dot(workshop, make_audience(workshop), first.pk)
+    assert not Vote.objects.exists()
+
+
+# --- Who may vote (issue 18: fresh cookies are not fresh voters). ---
+
+
+def test_a_phone_that_joins_after_voting_opened_has_no_dots_unless_the_labbers_allow_it(
+    client, room
+):
+    workshop, lena, (first, *_rest) = room
+    early = make_audience(workshop)
+    open_voting(workshop, None)
+    add_dot(workshop, early, first.pk)
+    late = join(client, workshop)
+    response = vote(client, workshop, first)
+    assert response.status_code == 409
+    assert "Voting opened before this phone joined" in response.content.decode()
+    assert not Vote.objects.filter(participant=late).exists()
+
+    # The labbers let late joiners in when they open voting (the console's checkbox).
+    close_voting(workshop, None)
+    labber = Client(HTTP_ACCEPT_LANGUAGE="en")
+    labber.force_login(lena)
+    opened = labber.post(
+        reverse("insights:voting-open", args=[workshop.code]), {"late_voters": "true"}, **HTMX
+    )
+    assert opened.status_code == 200
+    assert vote(client, workshop, first).status_code == 200
+    assert Vote.objects.filter(participant=late).exists()
+
+
+def test_thirty_fresh_cookies_put_no_dots_once_voting_is_open(room):
+    """Issue 18, finding 2: 30 fresh cookies put 90 dots on one suggestion where a phone may
+    give 3. Phones made after voting opened now give none."""
+    workshop, _, (first, *_rest) = room
+    open_voting(workshop, None, dots_per_person=3, dots_per_suggestion=3)
+    stuffed = 0
+    for _n in range(30):
+        fresh = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.7.7.7")
+        join(fresh, workshop)
+        for _ in range(3):
+            stuffed += vote(fresh, workshop, first).status_code == 200
+    assert stuffed == 0
     assert not Vote.objects.exists()

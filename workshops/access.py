@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils.crypto import constant_time_compare
 
+from labbet.limits import client_address, network_of
 from workshops.codes import is_well_formed, normalise_code
 from workshops.models import Participant, Workshop
 
@@ -67,10 +68,46 @@ def _revoked_guest(participant: Participant) -> bool:
     return guest and not participant.invite_is_valid()
 
 
+def still_allowed(participant: Participant) -> bool:
+    """Whether this participant may still act as themselves (checked again on every socket
+    message: an invitation can be revoked or run out while a socket is open)."""
+    return not _revoked_guest(participant)
+
+
+def phone_participant(session, workshop: Workshop) -> Participant | None:
+    """Who this browser is in the workshop, unless that is a guest whose link was revoked."""
+    participant = session_participant(session, workshop) if session is not None else None
+    return participant if participant is not None and still_allowed(participant) else None
+
+
+def screen_access(
+    workshop: Workshop,
+    view: str,
+    *,
+    session,
+    user: AbstractBaseUser | AnonymousUser,
+    key: str | None = None,
+) -> tuple[bool, Participant | None]:
+    """(may follow `view` of `workshop`, as which participant): the one rule for the pages
+    and the socket alike. The phone view needs this browser's own participant (the page
+    makes one on first visit; a socket never does)."""
+    if view == "phone":
+        participant = phone_participant(session, workshop)
+        return participant is not None, participant
+    if view == "projector":
+        if projector_key_ok(workshop, key):
+            return True, None
+        return labber_participant(user, workshop) is not None, None
+    if view == "console":
+        participant = labber_participant(user, workshop)
+        return participant is not None, participant
+    return False, None
+
+
 def join_audience(request: HttpRequest, workshop: Workshop) -> Participant:
     """The phone's participant in this workshop, made on first visit (no account)."""
-    participant = session_participant(request.session, workshop)
-    if participant is not None and not _revoked_guest(participant):
+    participant = phone_participant(request.session, workshop)
+    if participant is not None:
         return participant
     labber = labber_participant(request.user, workshop)
     if labber is not None:
@@ -82,6 +119,7 @@ def join_audience(request: HttpRequest, workshop: Workshop) -> Participant:
         workshop=workshop,
         role=Participant.Role.AUDIENCE,
         session_key=request.session.session_key or "",
+        network=network_of(client_address(request)),
     )
     remember_participant(request.session, participant)
     return participant
@@ -109,8 +147,10 @@ def is_labber(user: AbstractBaseUser | AnonymousUser, workshop: Workshop) -> boo
 
 def get_workshop_for_labber(request: HttpRequest, code: str) -> tuple[Workshop, Participant]:
     workshop = get_workshop_or_404(code)
-    participant = labber_participant(request.user, workshop)
-    if participant is None:
+    allowed, participant = screen_access(
+        workshop, "console", session=request.session, user=request.user
+    )
+    if not allowed or participant is None:
         raise PermissionDenied
     return workshop, participant
 
@@ -120,4 +160,11 @@ def projector_key_ok(workshop: Workshop, key: str | None) -> bool:
 
 
 def can_view_projector(request: HttpRequest, workshop: Workshop) -> bool:
-    return projector_key_ok(workshop, request.GET.get("key")) or is_labber(request.user, workshop)
+    allowed, _participant = screen_access(
+        workshop,
+        "projector",
+        session=request.session,
+        user=request.user,
+        key=request.GET.get("key"),
+    )
+    return allowed

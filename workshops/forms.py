@@ -63,6 +63,13 @@ class WorkshopForm(forms.ModelForm):
             "dots_per_person": _("How many dots each person may put on suggestions when voting."),
         }
 
+    # Shown on the projector, in the report and in emails: the same cleaning as the question.
+    def clean_event(self) -> str:
+        return clean_text(self.cleaned_data.get("event") or "")
+
+    def clean_place(self) -> str:
+        return clean_text(self.cleaned_data.get("place") or "")
+
     def clean_dots_per_person(self) -> int:
         dots = self.cleaned_data["dots_per_person"]
         if not 1 <= dots <= 20:

@@ -14,6 +14,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from insights.errors import ActionRefused
+from insights.live import close_sockets_of
 from workshops.access import SESSION_KEY, session_participant
 from workshops.actions import invite_participant
 from workshops.codes import new_token
@@ -117,6 +118,8 @@ def revoke_invite(participant: Participant) -> Participant:
     if participant.invite_revoked_at is None:
         participant.invite_revoked_at = timezone.now()
         participant.save(update_fields=["invite_revoked_at"])
+    # Their open sockets too, in every process: a socket is no way round the revocation.
+    close_sockets_of([participant.pk])
     return participant
 
 

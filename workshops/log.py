@@ -186,6 +186,18 @@ def describe(entry: LogEntry) -> str:
         return simple["undo"] % {**params, "what": data.get("what", "")}
     if action.startswith(("challenge:", "obstacle:")):
         return _describe_challenge(action, data, who)
+    if action in ("signal:posts", "signal:votes"):
+        message = {
+            "signal:posts": _(
+                "Watch out: %(count)d new phones from one network posted %(post)s within a "
+                "minute. One person with many phones? Hide the posts or mute them."
+            ),
+            "signal:votes": _(
+                "Watch out: %(count)d new phones from one network put dots on %(post)s within a "
+                "minute. One person with many phones? The ranking may be stuffed."
+            ),
+        }[action]
+        return message % {**params, "count": data.get("phones", 0)}
     template = simple.get(action)
     return template % params if template else f"{who}: {action}"
 

@@ -88,6 +88,12 @@ class Workshop(models.Model):
         _("wall layout"), max_length=8, choices=WallLayout.choices, default=WallLayout.OBSTACLE
     )
     voting_open = models.BooleanField(_("voting open"), default=False)
+    # Who may vote (issue 18): phones that joined before voting last opened, unless the
+    # labbers let later ones in too.
+    voting_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    late_voters = models.BooleanField(
+        _("phones that join after voting opens may vote too"), default=False
+    )
     projector_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
     report_public = models.BooleanField(_("report is public"), default=False)
     projector_token = models.CharField(
@@ -175,6 +181,10 @@ class Participant(models.Model):
     email = models.EmailField(_("email for updates"), blank=True)
     name_consent = models.BooleanField(_("may be named in the report"), default=False)
     muted = models.BooleanField(_("muted"), default=False)
+    # The network the phone joined from, as a keyed hash (labbet.limits.network_of): enough to
+    # count one address's posts and dots and to see many new phones from one network, never
+    # the address itself.
+    network = models.CharField(max_length=16, blank=True, db_index=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(null=True, blank=True)
 

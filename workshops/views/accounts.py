@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
@@ -19,6 +20,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from labbet import limits
 from workshops.actions import create_labber_account, sign_up
 from workshops.forms import LabberAccountForm, SignupForm
 
@@ -71,6 +73,43 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("workshops:dashboard")
     status = 400 if form.errors else 200
     return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+def signin_locked(request: HttpRequest, response=None, credentials=None) -> HttpResponse:
+    """django-axes' answer once an account or an address has failed too often: the sign-in
+    page again, with why and for how long (AXES_LOCKOUT_CALLABLE)."""
+    locked = _(
+        "Too many wrong passwords for this account or from this network. "
+        "Wait %(minutes)d minutes, then try again, or reset your password."
+    ) % {"minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)}
+    form = AuthenticationForm(request, initial={"username": request.POST.get("username", "")})
+    context = {
+        "form": form,
+        "locked": locked,
+        "open_signup": settings.LABBET_OPEN_SIGNUP,
+        "next": "",
+    }
+    return render(request, "registration/login.html", context, status=429)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset by email, throttled per account and per address: a flood of reset
+    emails neither reaches a labber's inbox nor comes from one network."""
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        within = limits.hit("reset_address", limits.client_address(self.request))
+        within = limits.hit("reset_account", email) and within
+        if not within:
+            form.add_error(
+                "email",
+                _(
+                    "Too many reset links were asked for lately. Wait a quarter of an hour, "
+                    "or use the last link we sent."
+                ),
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
 
 
 class LoginView(auth_views.LoginView):
