@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml
 # The demo, one process, SQLite and the in-memory channel layer; DEBUG on for local use.
 run: export DEBUG ?= 1
 run: setup
+	@$(BIN)/python manage.py preflight --host $(HOST) --port $(PORT)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py demo --with-contributions --base-url http://$(HOST):$(PORT)
 	@echo "  Console:           http://$(HOST):$(PORT)/w/STAD26/console/"
@@ -50,6 +51,7 @@ lock: setup
 
 # Serve without the demo, as in production (DEBUG off; SECRET_KEY must be set).
 serve: install
+	@$(BIN)/python manage.py preflight --host $(HOST) --port $(PORT)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/daphne $(DAPHNE_ARGS)

@@ -16,7 +16,24 @@ def main() -> None:
     except ImproperlyConfigured as exc:
         sys.exit(f"Labbet cannot start: {exc}")
 
-    execute_from_command_line(sys.argv)
+    from django.db import OperationalError, connection
+
+    if connection.vendor == "postgresql" and sys.argv[1:2] not in (["preflight"], ["help"]):
+        from labbet.preflight import database_problem
+
+        # Before the connection pool: it would log a warning per retry, then time out.
+        problem = database_problem(connection.settings_dict)
+        if problem:
+            sys.exit(problem)
+    try:
+        execute_from_command_line(sys.argv)
+    except OperationalError as exc:
+        # An unreachable PostgreSQL: one line with its address, not a page of traceback.
+        if connection.vendor != "postgresql":
+            raise
+        from labbet.preflight import database_line
+
+        sys.exit(database_line(connection.settings_dict, exc))
 
 
 if __name__ == "__main__":
