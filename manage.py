@@ -5,6 +5,23 @@ import os
 import sys
 
 
+# Commands that open the database at once: PostgreSQL is checked first, in one line, before
+# the connection pool would log a warning per retry (others, like `check`, run without it).
+NEEDS_DATABASE = {
+    "migrate",
+    "showmigrations",
+    "createsuperuser",
+    "changepassword",
+    "demo",
+    "send_followup_reminders",
+    "export_workshop",
+    "import_workshop",
+    "loaddata",
+    "dumpdata",
+    "flush",
+}
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labbet.settings")
     from django.conf import settings
@@ -18,7 +35,7 @@ def main() -> None:
 
     from django.db import OperationalError, connection
 
-    if connection.vendor == "postgresql" and sys.argv[1:2] not in (["preflight"], ["help"]):
+    if connection.vendor == "postgresql" and sys.argv[1:2] and sys.argv[1] in NEEDS_DATABASE:
         from labbet.preflight import database_problem
 
         # Before the connection pool: it would log a warning per retry, then time out.
