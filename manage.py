@@ -4,7 +4,6 @@
 import os
 import sys
 
-
 # Commands that open the database at once: PostgreSQL is checked first, in one line, before
 # the connection pool would log a warning per retry (others, like `check`, run without it).
 NEEDS_DATABASE = {
