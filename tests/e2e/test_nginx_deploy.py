@@ -173,28 +173,28 @@ def deployment(tmp_path_factory, postgres_server, redis_server):
         check=True,
         capture_output=True,
     )
-    processes = []
-    (pre,) = unit_lines("labbet@.service", "ExecStartPre=")
-    (start,) = unit_lines("labbet@.service", "ExecStart=")
-    for port in (one, two):
-        subprocess.run(as_here(pre, port), cwd=ROOT, env=env, check=True, capture_output=True)
-        log = (tmp / f"daphne-{port}.log").open("wb")
-        processes.append(
-            subprocess.Popen(
-                as_here(start, port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        )
     conf = nginx_conf(tmp, https, http, [one, two])
     checked = subprocess.run([nginx, "-t", "-p", str(tmp), "-c", str(conf)], capture_output=True)
     assert checked.returncode == 0, checked.stderr.decode()
-    processes.append(
-        subprocess.Popen(
-            [nginx, "-p", str(tmp), "-c", str(conf), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp / "nginx.out").open("wb"),
-        )
-    )
+    (pre,) = unit_lines("labbet@.service", "ExecStartPre=")
+    (start,) = unit_lines("labbet@.service", "ExecStart=")
+    processes = []
     try:
+        for port in (one, two):
+            subprocess.run(as_here(pre, port), cwd=ROOT, env=env, check=True, capture_output=True)
+            log = (tmp / f"daphne-{port}.log").open("wb")
+            processes.append(
+                subprocess.Popen(
+                    as_here(start, port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                )
+            )
+        processes.append(
+            subprocess.Popen(
+                [nginx, "-p", str(tmp), "-c", str(conf), "-g", "daemon off;"],
+                stdout=subprocess.DEVNULL,
+                stderr=(tmp / "nginx.out").open("wb"),
+            )
+        )
         for port in (one, two, https, http):
             wait_for_port(port, timeout=30)
         key = subprocess.run(
