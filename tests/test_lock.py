@@ -52,3 +52,16 @@ def test_every_pin_has_a_hash():
     for block in blocks:
         if PIN.match(block):
             assert "--hash=sha256:" in block, block.splitlines()[0]
+
+
+def test_no_dependency_dropped_from_pyproject_lingers_in_the_lock():
+    """pip-compile marks what pyproject.toml asks for directly: exactly its runtime list."""
+    text = (ROOT / "requirements.lock").read_text()
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", text)
+    direct = {
+        canonicalize_name(match[1])
+        for block in blocks
+        if (match := PIN.match(block)) and "labbet (pyproject.toml)" in block
+    }
+    wanted = {canonicalize_name(Requirement(d).name) for d in project()["dependencies"]}
+    assert direct == wanted, "requirements.lock is stale; run `make lock`"
