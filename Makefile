@@ -5,12 +5,15 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
+PROD_STAMP := $(VENV)/.installed-prod
+LOCK   := requirements.lock
 # As labbet/services.py's daphne_args(): a listen queue for a join storm, heartbeats.
 DAPHNE_ARGS = -e tcp:port=$(PORT):interface=$(HOST):backlog=2048 --websocket_connect_timeout 30 \
 	--ping-interval 15 --ping-timeout 30 labbet.asgi:application
 
-.PHONY: run serve test test-postgres lint format bench messages clean setup system-deps
+.PHONY: run serve test test-postgres lint format bench messages clean setup install lock system-deps
 
+# Development and tests: the runtime dependencies and the dev extra (pytest, Playwright, ruff).
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
@@ -22,6 +25,7 @@ $(STAMP): pyproject.toml
 # The demo, one process, SQLite and the in-memory channel layer; DEBUG on for local use.
 run: export DEBUG ?= 1
 run: setup
+	@$(BIN)/python manage.py preflight --host $(HOST) --port $(PORT)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py demo --with-contributions --base-url http://$(HOST):$(PORT)
 	@echo "  Console:           http://$(HOST):$(PORT)/w/STAD26/console/"
@@ -30,8 +34,24 @@ run: setup
 	@echo "Serving on http://$(HOST):$(PORT)/ — Ctrl-C stops."
 	$(BIN)/daphne $(DAPHNE_ARGS)
 
+# Production: exactly the runtime set pinned in requirements.lock, every file checked against
+# its hash; no development tools. The systemd units run what this installs.
+install: $(PROD_STAMP)
+
+$(PROD_STAMP): $(LOCK)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	@touch $@
+
+# After a change to pyproject.toml's dependencies: one command, then commit requirements.lock
+# (tests/test_lock.py fails while it is stale).
+lock: setup
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
+
 # Serve without the demo, as in production (DEBUG off; SECRET_KEY must be set).
-serve: setup
+serve: install
+	@$(BIN)/python manage.py preflight --host $(HOST) --port $(PORT)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/daphne $(DAPHNE_ARGS)

@@ -8,14 +8,15 @@ from datetime import timedelta
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Count, Min, QuerySet
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from challenges.models import Challenge, ChallengeFollowUp, Obstacle
 from insights.actions import publish_room
+from insights.actions_claims import unsubscribe_url
 from insights.errors import ActionRefused
 from insights.models import Claim
+from labbet.mail import MailRun, build_email, send_each
 from workshops.invites import invite, invite_path, public_url
 from workshops.log import log_change
 from workshops.models import LogEntry, Participant, Workshop, lock_workshop
@@ -231,6 +232,7 @@ def challengers_to_remind(days: int) -> list[Challenge]:
             follow_ups__isnull=True,
         )
         .exclude(challenger__email="")
+        .filter(challenger__unsubscribed_at__isnull=True)
         .select_related("challenger", "workshop")
     )
     claims = (
@@ -245,25 +247,37 @@ def challengers_to_remind(days: int) -> list[Challenge]:
     return found
 
 
-def remind_challengers(days: int, base_url: str, *, dry_run: bool = False) -> int:
-    """Email each such challenger once; how many were reminded. The challenge is marked with
-    a compare-and-set update before its email goes out, so two runs never send it twice."""
-    reminded = 0
+def remind_challengers(days: int, base_url: str, *, dry_run: bool = False) -> MailRun:
+    """Email each such challenger once. The challenge is marked with a compare-and-set update
+    in the transaction that sends its email, so two runs never send it twice, and a failed
+    send undoes the mark: that challenger waits for the next run, the others still go."""
+    run = MailRun()
     for challenge in challengers_to_remind(days):
         if dry_run:
-            reminded += 1
+            run.sent += 1
             continue
-        with transaction.atomic():
-            taken = Challenge.objects.filter(
-                pk=challenge.pk, follow_up_reminded_at__isnull=True
-            ).update(follow_up_reminded_at=timezone.now())
-            if taken:
-                _send_challenger_reminder(challenge, base_url)
-                reminded += 1
-    return reminded
+        try:
+            with transaction.atomic():
+                taken = Challenge.objects.filter(
+                    pk=challenge.pk, follow_up_reminded_at__isnull=True
+                ).update(follow_up_reminded_at=timezone.now())
+                if not taken:
+                    continue
+                sent = send_each([_challenger_reminder(challenge, base_url)], "reminder")
+                if sent.failed:
+                    raise _NotSent
+        except _NotSent:
+            run.failed.append(challenge.challenger.email)
+        else:
+            run.sent += 1
+    return run
 
 
-def _send_challenger_reminder(challenge: Challenge, base_url: str) -> None:
+class _NotSent(Exception):
+    """Rolls back one challenge's mark when its email did not go."""
+
+
+def _challenger_reminder(challenge: Challenge, base_url: str) -> EmailMessage:
     challenger, workshop = challenge.challenger, challenge.workshop
     with translation.override(workshop.language):
         context = {
@@ -273,6 +287,9 @@ def _send_challenger_reminder(challenge: Challenge, base_url: str) -> None:
             "claims": challenge.claim_count,
             "link": public_url(invite_path(challenger), base_url),
         }
-        subject = render_to_string("emails/challenger_reminder_subject.txt", context).strip()
-        body = render_to_string("emails/challenger_reminder_body.txt", context)
-    EmailMessage(subject, body, None, [challenger.email]).send()
+        return build_email(
+            "challenger_reminder",
+            context,
+            challenger.email,
+            unsubscribe_url=unsubscribe_url(challenger, base_url),
+        )

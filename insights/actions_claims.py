@@ -5,13 +5,12 @@ in one transaction and publishes on commit, like every action (see insights/acti
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from insights.errors import ActionRefused
 from insights.live import publish
 from insights.models import Claim, Contribution, FollowUp
+from labbet.mail import MailRun, build_email, send_each, unsubscribe_token
 from workshops.invites import public_url
 from workshops.models import Participant, Workshop, lock_workshop
 
@@ -191,8 +191,24 @@ def set_contributor_email(participant: Participant, email: str) -> Participant:
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
     if participant.email != email:
         participant.email = email
-        participant.save(update_fields=["email"])
+        # Leaving an address again is asking again: it undoes an earlier unsubscribe.
+        participant.unsubscribed_at = None
+        participant.save(update_fields=["email", "unsubscribed_at"])
     return participant
+
+
+@transaction.atomic
+def unsubscribe(participant: Participant) -> Participant:
+    """No more automatic emails to this person (the link in every notice and reminder)."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if participant.unsubscribed_at is None:
+        participant.unsubscribed_at = timezone.now()
+        participant.save(update_fields=["unsubscribed_at"])
+    return participant
+
+
+def unsubscribe_url(participant: Participant, base_url: str = "") -> str:
+    return public_url(reverse("unsubscribe", args=[unsubscribe_token(participant.pk)]), base_url)
 
 
 # --- Telling the people who posted a suggestion. ---
@@ -206,6 +222,8 @@ def contributors_to_tell(contribution: Contribution) -> list[Participant]:
     for person in people:
         if person is None or person.role != Participant.Role.AUDIENCE or not person.email:
             continue
+        if person.unsubscribed_at is not None:
+            continue
         if person.email.lower() not in seen:
             seen.add(person.email.lower())
             found.append(person)
@@ -214,7 +232,8 @@ def contributors_to_tell(contribution: Contribution) -> list[Participant]:
 
 def notify_contributors(claim: Claim, follow_up: FollowUp | None, base_url: str = "") -> int:
     """Email each opted-in contributor (one message each: no one sees another's address).
-    Runs after commit; a mail server that is down must not undo the claim, so it logs."""
+    Runs after commit; a mail server that is down must not undo the claim, so it logs, and one
+    refused address does not keep the news from the others."""
     contribution = Contribution.objects.select_related("workshop").get(pk=claim.contribution_id)
     workshop = contribution.workshop
     people = contributors_to_tell(contribution)
@@ -230,14 +249,13 @@ def notify_contributors(claim: Claim, follow_up: FollowUp | None, base_url: str 
             "follow_up": follow_up,
             "link": public_url(reverse("insights:follow-up", args=[workshop.code]), base_url),
         }
-        subject = render_to_string(f"emails/{kind}_subject.txt", context).strip()
-        body = render_to_string(f"emails/{kind}_body.txt", context)
-    messages = [EmailMessage(subject, body, None, [p.email]) for p in people]
-    try:
-        return get_connection().send_messages(messages) or 0
-    except Exception:
-        logger.exception("Could not email the contributors of suggestion %s", contribution.pk)
-        return 0
+        messages = [
+            build_email(
+                kind, context, person.email, unsubscribe_url=unsubscribe_url(person, base_url)
+            )
+            for person in people
+        ]
+    return send_each(messages, f"news on suggestion {contribution.pk}").sent
 
 
 # --- Reminding receivers (manage.py send_followup_reminders, from cron). ---
@@ -255,6 +273,7 @@ def claims_due_for_reminder(days: int, now: datetime | None = None) -> QuerySet[
     return (
         Claim.objects.filter(status__in=[Claim.Status.CLAIMED, Claim.Status.IN_PROGRESS])
         .exclude(receiver__email="")
+        .filter(receiver__unsubscribed_at__isnull=True)
         .annotate(last_activity=Coalesce(last_report, "created_at"))
         .filter(last_activity__lte=now - timedelta(days=days))
         .filter(Q(last_reminded_at__isnull=True) | Q(last_reminded_at__lt=F("last_activity")))
@@ -263,26 +282,50 @@ def claims_due_for_reminder(days: int, now: datetime | None = None) -> QuerySet[
     )
 
 
-def remind_receivers(days: int, base_url: str, *, dry_run: bool = False) -> tuple[int, int]:
-    """Email each receiver once about their quiet claims; (receivers, claims) reminded.
+@dataclass
+class ReminderRun(MailRun):
+    """A reminder run: people reminded (`sent`), the claims in their emails, who failed."""
+
+    claims: int = 0
+
+
+def remind_receivers(days: int, base_url: str, *, dry_run: bool = False) -> ReminderRun:
+    """Email each receiver once about their quiet claims.
 
     Safe to run again and again, and twice at once: each claim is marked with a
     compare-and-set update before its email goes out, in one transaction per receiver, so a
-    second run finds nothing to take, and a failed email leaves the claim for the next run."""
+    second run finds nothing to take, and a failed email leaves the claim for the next run.
+    One receiver's failure (a refused address, a server error) is logged and counted; the
+    others are still reminded."""
     now = timezone.now()
     groups: dict[int, list[Claim]] = {}
     for claim in claims_due_for_reminder(days, now):
         if claim.receiver.invite_is_valid():
             groups.setdefault(claim.receiver_id, []).append(claim)
-    receivers = claims = 0
+    run = ReminderRun()
     for group in groups.values():
         if dry_run:
-            receivers, claims = receivers + 1, claims + len(group)
+            run.sent, run.claims = run.sent + 1, run.claims + len(group)
             continue
+        run.add(_remind_one(group[0].receiver, group, days, base_url, now))
+    return run
+
+
+class _NotSent(Exception):
+    """Rolls back one recipient's marks when their email did not go."""
+
+
+def _remind_one(
+    receiver: Participant, claims: list[Claim], days: int, base_url: str, now: datetime
+) -> ReminderRun:
+    """Mark the claims and send the reminder in one transaction: a failed send undoes the
+    marks, so the claims wait for the next run. One kind of recipient per call: another (a
+    challenger, say) is one more caller with its own template."""
+    try:
         with transaction.atomic():
             taken = [
                 claim
-                for claim in group
+                for claim in claims
                 if Claim.objects.filter(
                     pk=claim.pk,
                     last_reminded_at=claim.last_reminded_at,
@@ -290,13 +333,16 @@ def remind_receivers(days: int, base_url: str, *, dry_run: bool = False) -> tupl
                 ).update(last_reminded_at=now)
             ]
             if not taken:
-                continue
-            _send_reminder(taken[0].receiver, taken, days, base_url)
-        receivers, claims = receivers + 1, claims + len(taken)
-    return receivers, claims
+                return ReminderRun()
+            sent = send_each([_reminder_email(receiver, taken, days, base_url)], "reminder")
+            if sent.failed:
+                raise _NotSent
+    except _NotSent:
+        return ReminderRun(failed=[receiver.email])
+    return ReminderRun(sent=1, claims=len(taken))
 
 
-def _send_reminder(receiver: Participant, claims: list[Claim], days: int, base_url: str) -> None:
+def _reminder_email(receiver: Participant, claims: list[Claim], days: int, base_url: str):
     from workshops.invites import invite_path
 
     workshop = receiver.workshop
@@ -308,6 +354,9 @@ def _send_reminder(receiver: Participant, claims: list[Claim], days: int, base_u
             "days": days,
             "link": public_url(invite_path(receiver), base_url),
         }
-        subject = render_to_string("emails/reminder_subject.txt", context).strip()
-        body = render_to_string("emails/reminder_body.txt", context)
-    EmailMessage(subject, body, None, [receiver.email]).send()
+        return build_email(
+            "reminder",
+            context,
+            receiver.email,
+            unsubscribe_url=unsubscribe_url(receiver, base_url),
+        )

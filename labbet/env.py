@@ -126,3 +126,80 @@ def channel_layers_config(url: str | None) -> dict[str, Any]:
             "CONFIG": {"hosts": [url]},
         }
     }
+
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def email_config(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """The mail server: EMAIL_URL (smtp://user:pass@host:587/?tls=True, via dj-email-url) or
+    EMAIL_HOST with EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS/SSL; the
+    console backend when neither is set. Returns Django's EMAIL_* settings."""
+    import dj_email_url
+
+    environ = os.environ if environ is None else environ
+    config: dict[str, Any] = {
+        "EMAIL_BACKEND": environ.get(
+            "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+        ),
+        "DEFAULT_FROM_EMAIL": environ.get("DEFAULT_FROM_EMAIL", "labbet@localhost"),
+    }
+    # A few seconds, not forever: a reminder run must not hang on a silent server.
+    config["EMAIL_TIMEOUT"] = _int_from(environ, "EMAIL_TIMEOUT", 30)
+    if environ.get("EMAIL_FILE_PATH"):  # for the file-based backend (one file per email)
+        config["EMAIL_FILE_PATH"] = environ["EMAIL_FILE_PATH"]
+    url = environ.get("EMAIL_URL", "").strip()
+    if url:
+        scheme = urlsplit(url).scheme
+        if scheme not in dj_email_url.SCHEMES:
+            raise ImproperlyConfigured(
+                f"EMAIL_URL must start with smtp://, smtps:// or submission://; got {url!r}."
+            )
+        try:
+            parsed = dj_email_url.parse(url)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"EMAIL_URL could not be read ({exc}): {url!r}.") from None
+        if parsed["EMAIL_BACKEND"] == SMTP_BACKEND and not urlsplit(url).hostname:
+            raise ImproperlyConfigured(f"EMAIL_URL names no host: {url!r}.")
+        config.update({k: v for k, v in parsed.items() if v is not None and v != ""})
+        config["EMAIL_BACKEND"] = environ.get("EMAIL_BACKEND", parsed["EMAIL_BACKEND"])
+        return config
+    if environ.get("EMAIL_HOST", "").strip():
+        config.update(
+            EMAIL_BACKEND=environ.get("EMAIL_BACKEND", SMTP_BACKEND),
+            EMAIL_HOST=environ["EMAIL_HOST"].strip(),
+            EMAIL_PORT=_int_from(environ, "EMAIL_PORT", 25),
+            EMAIL_HOST_USER=environ.get("EMAIL_HOST_USER", ""),
+            EMAIL_HOST_PASSWORD=environ.get("EMAIL_HOST_PASSWORD", ""),
+            EMAIL_USE_TLS=_bool_from(environ, "EMAIL_USE_TLS", False),
+            EMAIL_USE_SSL=_bool_from(environ, "EMAIL_USE_SSL", False),
+        )
+        if config["EMAIL_USE_TLS"] and config["EMAIL_USE_SSL"]:
+            raise ImproperlyConfigured(
+                "Set EMAIL_USE_TLS (STARTTLS, port 587) or EMAIL_USE_SSL (port 465), not both."
+            )
+    return config
+
+
+def _int_from(environ: Any, name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}.") from None
+
+
+def _bool_from(environ: Any, name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}."
+    )

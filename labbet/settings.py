@@ -11,7 +11,14 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from labbet.env import channel_layers_config, database_config, env_bool, env_int, env_list
+from labbet.env import (
+    channel_layers_config,
+    database_config,
+    email_config,
+    env_bool,
+    env_int,
+    env_list,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LABBET_VAR_DIR", BASE_DIR / "var"))
@@ -180,10 +187,8 @@ if env_bool("HTTPS", False):
     if not SECURE_HSTS_PRELOAD:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "labbet@localhost")
-if os.environ.get("EMAIL_FILE_PATH"):  # for the file-based backend (one file per email)
-    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+# Email (issue 19): EMAIL_URL or EMAIL_HOST & co.; the console backend when neither is set.
+globals().update(email_config())
 
 # Product limits.
 LABBET_MAX_CONTRIBUTION_LENGTH = env_int("LABBET_MAX_CONTRIBUTION_LENGTH", 400)

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from insights.views.unsubscribe import unsubscribe
 from labbet.health import healthz
 from workshops.urls import home_urlpatterns
 from workshops.views import accounts
@@ -14,6 +15,7 @@ urlpatterns = [
     path("", include("insights.urls")),
     path("", include("challenges.urls")),
     path("healthz", healthz, name="healthz"),
+    path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The system packages the suite needs: redis-server, chromium, PostgreSQL 15's initdb/pg_ctl.
+# The system packages the suite needs: redis-server, chromium, PostgreSQL 15's initdb/pg_ctl,
+# nginx (tests/e2e/test_nginx_deploy.py runs deploy/nginx.conf), openssl (its certificate).
 # As root, missing ones are installed with apt-get; otherwise this says exactly what to install.
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
 if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
   missing+=(postgresql)

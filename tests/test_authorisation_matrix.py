@@ -179,6 +179,10 @@ MATRIX: dict[str, list[Case]] = {
     # The front door and accounts.
     "home": [get(), get(query="code={code}", label="a known join code")],
     "healthz": [get()],
+    # The link in an automatic email works without an account; a forged one for no one.
+    "unsubscribe": [
+        get("404 404 404 404 404 404 404 404 404", lambda w: {"token": "MQ:forged:x"}),
+    ],
     "login": [get()],
     "logout": [post_(EVERYONE)],
     "password_reset": [get()],
@@ -224,6 +228,7 @@ MATRIX: dict[str, list[Case]] = {
     "workshops:report-md": [get(READERS, code)],
     "workshops:report-csv": [get(READERS, code)],
     "workshops:report-json": [get(READERS, code)],
+    "workshops:report-xlsx": [get(READERS, code)],
     "workshops:report-pdf": [get(READERS, code)],
     "workshops:report-publish": [post_(LABBERS, code, {"public": "on"})],
     # The labber's preparation.

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
@@ -15,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from insights.errors import ActionRefused
 from insights.live import close_sockets_of
+from labbet.mail import build_email
 from workshops.access import SESSION_KEY, session_participant
 from workshops.actions import invite_participant
 from workshops.codes import new_token
@@ -106,9 +105,9 @@ def send_invite(participant: Participant, base_url: str = "") -> None:
             "workshop": workshop,
             "link": public_url(invite_path(participant), base_url),
         }
-        subject = render_to_string("emails/invite_subject.txt", context).strip()
-        body = render_to_string("emails/invite_body.txt", context)
-    send_mail(subject, body, None, [participant.email])
+        # A labber sends it to this one person: no unsubscribe link (they asked for it).
+        message = build_email("invite", context, participant.email)
+    message.send()
 
 
 @transaction.atomic

@@ -179,6 +179,8 @@ class Participant(models.Model):
     invite_revoked_at = models.DateTimeField(_("invite revoked"), null=True, blank=True)
     session_key = models.CharField(max_length=64, blank=True, db_index=True)
     email = models.EmailField(_("email for updates"), blank=True)
+    # Set by the unsubscribe link: no more automatic emails (notices, reminders) to this person.
+    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
     name_consent = models.BooleanField(_("may be named in the report"), default=False)
     muted = models.BooleanField(_("muted"), default=False)
     # The network the phone joined from, as a keyed hash (labbet.limits.network_of): enough to

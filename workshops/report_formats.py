@@ -1,4 +1,4 @@
-"""The report's file formats — JSON, CSV, Markdown — each a rendering of the one export
+"""The report's file formats — JSON, CSV, XLSX, Markdown — each a rendering of the one export
 structure (`workshops.report`), so all of them hold the same contributions."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.contrib.staticfiles import finders
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from workshops.report import Data
 from workshops.report_sections import Report
@@ -54,48 +54,139 @@ def day(value: date | datetime | None) -> str:
     return date_format(value, "DATE_FORMAT")
 
 
-def to_csv(report: Report) -> str:
-    """All the report's contributions, one row each; UTF-8 with a BOM so that Excel reads
-    å, ä and ö correctly."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            _("ID"),
-            _("Kind"),
-            _("Text"),
-            _("Author"),
-            _("Obstacle"),
-            _("Theme"),
-            _("Prompt"),
-            _("Votes"),
-            _("Highlighted"),
-            _("Taken forward by"),
-            _("Claim status"),
-            _("Latest follow-up"),
-            _("Posted"),
-        ]
-    )
+def _post_columns() -> list[str]:
+    return [
+        _("ID"),
+        _("Kind"),
+        _("Text"),
+        _("Author"),
+        _("Obstacle"),
+        _("Theme"),
+        _("Prompt"),
+        _("Votes"),
+        _("Highlighted"),
+        _("Taken forward by"),
+        _("Claim status"),
+        _("Latest follow-up"),
+        _("Posted"),
+    ]
+
+
+def _post_rows(report: Report) -> list[list[Any]]:
+    """One row per contribution; the time last, as a local datetime (each format writes it)."""
     prompts = {q["id"]: q["text"] for q in report.data["prompts"]}
+    rows = []
     for c in report.contributions:
         latest = [cl["latest"]["text"] for cl in c["claims"] if cl["latest"]]
-        row = [
-            c["id"],
-            c["kind_label"],
-            c["text"],
-            c["author_name"] or "",
-            c["obstacle_text"],
-            c["theme_name"],
-            prompts.get(c["prompt"] or "", ""),
-            "" if c["votes"] is None else c["votes"],
-            _("yes") if c["spotlight"] or c["pinned"] else "",
-            "; ".join(c["taken_by"]),
-            "; ".join(cl["status_label"] for cl in c["claims"]),
-            "; ".join(latest),
-            timezone.localtime(c["created_at"]).isoformat(timespec="seconds"),
-        ]
+        rows.append(
+            [
+                c["id"],
+                c["kind_label"],
+                c["text"],
+                c["author_name"] or "",
+                c["obstacle_text"],
+                c["theme_name"],
+                prompts.get(c["prompt"] or "", ""),
+                "" if c["votes"] is None else c["votes"],
+                _("yes") if c["spotlight"] or c["pinned"] else "",
+                "; ".join(c["taken_by"]),
+                "; ".join(cl["status_label"] for cl in c["claims"]),
+                "; ".join(latest),
+                timezone.localtime(c["created_at"]),
+            ]
+        )
+    return rows
+
+
+# Swedish Excel (and most of Europe's) splits CSV on semicolons: the decimal comma is taken.
+CSV_DELIMITERS = {"comma": ",", "semicolon": ";"}
+
+
+def to_csv(report: Report, delimiter: str = ",") -> str:
+    """All the report's contributions, one row each; UTF-8 with a BOM so that Excel reads
+    å, ä and ö correctly; `delimiter=";"` for an Excel set to Swedish."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow(_post_columns())
+    for row in _post_rows(report):
+        row[-1] = row[-1].isoformat(timespec="seconds")
         writer.writerow([csv_cell(cell) for cell in row])
+    return out.getvalue()
+
+
+def _sheet(workbook: Any, title: str, header: list[str], rows: list[list[Any]]) -> None:
+    from openpyxl.styles import Font
+
+    sheet = workbook.create_sheet(title[:31])  # Excel's limit for a sheet's name
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for values in rows:
+        sheet.append([None] * len(values))
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=sheet.max_row, column=column)
+            if isinstance(value, datetime):
+                value = value.replace(tzinfo=None)  # local time; xlsx has no time zones
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            cell.value = value
+            if isinstance(value, str):
+                # openpyxl would store "=…" as a formula: keep every typed text a text cell.
+                cell.data_type = "s"
+    for column in sheet.columns:
+        width = max(len(str(c.value or "")) for c in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(max(width, 8), 60) + 2
+
+
+def to_xlsx(report: Report) -> bytes:
+    """report.xlsx: the contributions, the claims and the follow-ups, a sheet each. Text is
+    stored as text, so what someone typed never runs as a formula."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    _sheet(workbook, pgettext("spreadsheet", "Posts"), _post_columns(), _post_rows(report))
+    claims, follow_ups = [], []
+    for claim in report.claims:
+        suggestion = claim["suggestion"]
+        who = claim["receiver"]["line"] if claim["receiver"] else ""
+        claims.append(
+            [
+                suggestion["id"],
+                suggestion["text"],
+                who,
+                claim["status_label"],
+                timezone.localtime(claim["created_at"]),
+            ]
+        )
+        for f in claim["follow_ups"]:
+            follow_ups.append(
+                [
+                    suggestion["id"],
+                    suggestion["text"],
+                    who,
+                    f["status_label"],
+                    f["text"],
+                    f["link"],
+                    timezone.localtime(f["created_at"]),
+                ]
+            )
+    suggestion, by = _("Suggestion"), _("Taken forward by")
+    _sheet(
+        workbook,
+        pgettext("spreadsheet", "Claims"),
+        [_("ID"), suggestion, by, _("Status"), _("Claimed on")],
+        claims,
+    )
+    _sheet(
+        workbook,
+        pgettext("spreadsheet", "Follow-ups"),
+        [_("ID"), suggestion, by, _("Status"), _("Report"), _("Link"), _("Reported on")],
+        follow_ups,
+    )
+    out = io.BytesIO()
+    workbook.save(out)
     return out.getvalue()
 
 

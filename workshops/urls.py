@@ -26,6 +26,7 @@ urlpatterns = [
     path("w/<str:code>/report.md", report.report_markdown, name="report-md"),
     path("w/<str:code>/report.csv", report.report_csv, name="report-csv"),
     path("w/<str:code>/report.json", report.report_json, name="report-json"),
+    path("w/<str:code>/report.xlsx", report.report_xlsx, name="report-xlsx"),
     path("w/<str:code>/report.pdf", report.report_pdf, name="report-pdf"),
     path("w/<str:code>/report/publish/", report.report_publish, name="report-publish"),
     # The labber's preparation.

@@ -21,6 +21,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from labbet import limits
+from labbet.mail import one_line
 from workshops.actions import create_labber_account, sign_up
 from workshops.forms import LabberAccountForm, SignupForm
 
@@ -35,7 +36,7 @@ def send_welcome(request: HttpRequest, user) -> None:
         },
     )
     context = {"user": user, "link": request.build_absolute_uri(path), "by": request.user}
-    subject = render_to_string("registration/labber_welcome_subject.txt", context).strip()
+    subject = one_line(render_to_string("registration/labber_welcome_subject.txt", context))
     body = render_to_string("registration/labber_welcome_email.txt", context)
     send_mail(subject, body, None, [user.email])
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,12 +23,14 @@ from workshops.access import (
 from workshops.models import Participant, Workshop
 from workshops.report import set_report_public
 from workshops.report_formats import (
+    CSV_DELIMITERS,
     PdfUnavailable,
     pdf_available,
     to_csv,
     to_json,
     to_markdown,
     to_pdf,
+    to_xlsx,
 )
 from workshops.report_sections import Report
 from workshops.views.join import use_workshop_language
@@ -67,6 +69,9 @@ def _report(request: HttpRequest, code: str) -> tuple[Workshop, bool, Report]:
     return workshop, labber, Report.for_workshop(workshop, report_url(request, workshop))
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def _file(
     content: str | bytes, content_type: str, workshop: Workshop, ext: str, inline: bool
 ) -> HttpResponse:
@@ -97,8 +102,22 @@ def report_markdown(request: HttpRequest, code: str) -> HttpResponse:
 
 @never_cache
 def report_csv(request: HttpRequest, code: str) -> HttpResponse:
+    """?sep=semicolon for an Excel set to Swedish (the report page links both)."""
     workshop, _labber, report = _report(request, code)
-    return _file(to_csv(report), "text/csv; charset=utf-8", workshop, "csv", False)
+    sep = request.GET.get("sep", "comma")
+    if sep not in CSV_DELIMITERS:
+        return HttpResponseBadRequest(
+            _("Choose sep=comma or sep=semicolon for the CSV file."),
+            content_type="text/plain; charset=utf-8",
+        )
+    content = to_csv(report, CSV_DELIMITERS[sep])
+    return _file(content, "text/csv; charset=utf-8", workshop, "csv", False)
+
+
+@never_cache
+def report_xlsx(request: HttpRequest, code: str) -> HttpResponse:
+    workshop, _labber, report = _report(request, code)
+    return _file(to_xlsx(report), XLSX_TYPE, workshop, "xlsx", False)
 
 
 @never_cache

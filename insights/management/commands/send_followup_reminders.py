@@ -38,8 +38,14 @@ class Command(BaseCommand):
                 "The emails need a link that works: set LABBET_PUBLIC_URL or pass "
                 "--base-url https://labbet.example.org. Nothing was sent."
             )
-        receivers, claims = remind_receivers(days, base_url, dry_run=options["dry_run"])
+        run = remind_receivers(days, base_url, dry_run=options["dry_run"])
         verb = "Would remind" if options["dry_run"] else "Reminded"
-        self.stdout.write(f"{verb} {receivers} receiver(s) about {claims} claim(s).")
+        self.stdout.write(f"{verb} {run.sent} receiver(s) about {run.claims} claim(s).")
         challengers = remind_challengers(days, base_url, dry_run=options["dry_run"])
-        self.stdout.write(f"{verb} {challengers} challenger(s) to write what they did next.")
+        self.stdout.write(f"{verb} {challengers.sent} challenger(s) to write what they did next.")
+        failed = run.failed + challengers.failed
+        if failed:
+            # Non-zero exit, so the timer's unit shows as failed; the claims wait for the next run.
+            raise CommandError(
+                f"{len(failed)} reminder(s) could not be sent (see the log): " + ", ".join(failed)
+            )
