@@ -16,6 +16,7 @@ import shutil
 import ssl
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -122,6 +123,7 @@ def nginx_conf(tmp: Path, https: int, http: int, upstreams: list[int]) -> Path:
     site = replace_once(site, "server 127.0.0.1:8002;", f"server 127.0.0.1:{upstreams[1]};")
     site = replace_once(site, "listen 443 ssl http2;", f"listen 127.0.0.1:{https} ssl http2;")
     site = replace_once(site, "listen 80;", f"listen 127.0.0.1:{http};")
+    site = site.replace("/var/log/nginx/labbet.access.log", str(tmp / "labbet.access.log"))
     site = replace_once(
         site,
         "# ssl_certificate /etc/letsencrypt/live/labbet.example.org/fullchain.pem;",
@@ -314,3 +316,20 @@ def test_the_websocket_upgrade_is_answered_101_through_nginx(deployment):
         )
         status = tls.recv(4096).decode(errors="replace").split("\r\n", 1)[0]
     assert status.startswith("HTTP/1.1 101"), status
+
+
+def test_the_access_log_keeps_only_the_last_four_characters_of_secrets(deployment):
+    """Invite links and the projector's key stay valid for months; nginx's log must not hand
+    them to whoever reads it."""
+    token = "abcdefghijklmnopqrstuvwxyz0123456789WXYZ"
+    fetch(f"{deployment['base']}/i/{token}/")
+    fetch(f"{deployment['base']}/w/STAD26/projector/?key={deployment['key']}")
+    log = deployment["tmp"] / "labbet.access.log"
+    for _ in range(50):  # nginx writes the line after the response
+        text = log.read_text() if log.exists() else ""
+        if "/i/...WXYZ/" in text and "key=..." in text:
+            break
+        time.sleep(0.1)
+    assert "/i/...WXYZ/" in text
+    assert f"key=...{deployment['key'][-4:]}" in text
+    assert token not in text and deployment["key"] not in text
