@@ -333,6 +333,21 @@ def test_pausing_resuming_and_resetting_the_timer(room):
     assert (workshop.timer_ends_at, workshop.timer_remaining) == (None, None)
 
 
+def test_the_next_phase_clears_a_timer_that_ran_out_from_every_screen(room):
+    workshop, labber = room
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        steer.start_timer(workshop, 60, labber)
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        steer.expire_timer(workshop, labber)
+        seq = cursor(workshop)
+        workshop = steer.set_phase(workshop, Workshop.Phase.SUGGESTIONS, labber)
+    assert (workshop.timer_ends_at, workshop.timer_remaining) == (None, None)
+    fragments = published(workshop, seq, "room.changed")
+    for view in ("projector", "console"):
+        assert re.search(r'<p id="room-timer"[^>]* class="timer timer--off" hidden', fragments[view])
+
+
 def test_posting_locks_itself_when_the_timer_has_run_out(room):
     workshop, labber = room
     start = timezone.now()

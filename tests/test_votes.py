@@ -1,6 +1,8 @@
 """Dot voting over HTTP and its actions: a labber opens and closes it, phones spend their dots
 within the budget, and the live events carry the ranking (tallies hidden when asked)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -217,13 +219,40 @@ def test_hidden_tallies_stay_hidden_until_voting_closes(room):
     assert "1</strong> dot" in closed.fragments["projector"]
 
 
-def test_equal_dots_share_a_rank(room):
+def test_equal_dots_share_a_rank_and_a_suggestion_without_dots_has_none(room):
     workshop, _, (_first, second, third) = room
     open_voting(workshop, None)
     for suggestion in (second, third):
         add_dot(workshop, make_audience(workshop), suggestion.pk)
     ranking = [(c.text, c.rank) for c in ranked_suggestions(workshop)]
-    assert ranking == [("Suggestion 1", 1), ("Suggestion 2", 1), ("Suggestion 0", 3)]
+    assert ranking == [("Suggestion 1", 1), ("Suggestion 2", 1), ("Suggestion 0", None)]
+
+
+def test_tied_tallies_rank_1_2_2_4_and_the_undotted_stay_unranked_on_every_screen(room):
+    workshop, _, suggestions = room
+    more = [post(workshop, text=f"Suggestion {i}") for i in range(3, 6)]
+    s0, s1, s2, s3, _s4, _s5 = [*suggestions, *more]
+    open_voting(workshop, None, dots_per_person=10, dots_per_suggestion=5)
+    voter = make_audience(workshop)
+    for suggestion, dots in ((s3, 3), (s1, 2), (s2, 2), (s0, 1)):
+        for _ in range(dots):
+            add_dot(workshop, voter, suggestion.pk)
+    ranking = [(c.text, c.rank) for c in ranked_suggestions(workshop)]
+    assert ranking == [
+        ("Suggestion 3", 1),
+        ("Suggestion 1", 2),
+        ("Suggestion 2", 2),
+        ("Suggestion 0", 4),
+        ("Suggestion 4", None),
+        ("Suggestion 5", None),
+    ]
+    event = events(workshop, "vote.changed")[-1]
+    for view in ("projector", "console"):
+        ranks = re.findall(
+            r'<span class="ranking__rank">(?:<span class="visually-hidden">Rank </span>(\d+))?</span>',
+            event.fragments[view],
+        )
+        assert ranks == ["1", "2", "2", "4", "", ""], view
 
 
 def test_taking_back_a_dot_you_never_gave_is_refused(room):

@@ -239,10 +239,22 @@
       }
       if (left === 0 && el.hasAttribute("data-lock-at-zero")) lockedNow = true;
     });
+    clearDone();
     if (lockedNow !== timerLocked) {
       timerLocked = lockedNow;
       syncPosting();
     }
+  }
+
+  // "Time is up" stays a short while, then the timer leaves the screens: a zero left
+  // standing into the next part of the session tells the room the wrong thing.
+  var DONE_SHOWN = 15000;   // ms
+  function clearDone() {
+    document.querySelectorAll(".timer.timer--done:not([hidden])").forEach(function (el) {
+      var since = parseFloat(el.dataset.doneSince || "0");
+      if (!since) el.dataset.doneSince = String(Date.now());
+      else if (Date.now() - since > DONE_SHOWN) el.hidden = true;
+    });
   }
 
   document.addEventListener("DOMContentLoaded", tick);
