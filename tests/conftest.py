@@ -264,7 +264,9 @@ class BrowserErrors:
             # htmx reports a 4xx/5xx it was not told to expect on the console itself; a page
             # or asset that fails to load shows up here.
             if response.status >= 500:
-                self.record(f"server error: {response.status} {response.request.method} {response.url}")
+                self.record(
+                    f"server error: {response.status} {response.request.method} {response.url}"
+                )
 
         context.on("console", on_console)
         context.on("weberror", lambda error: self.record(f"page error: {error.error}"))

@@ -345,7 +345,9 @@ def test_the_next_phase_clears_a_timer_that_ran_out_from_every_screen(room):
     assert (workshop.timer_ends_at, workshop.timer_remaining) == (None, None)
     fragments = published(workshop, seq, "room.changed")
     for view in ("projector", "console"):
-        assert re.search(r'<p id="room-timer"[^>]* class="timer timer--off" hidden', fragments[view])
+        assert re.search(
+            r'<p id="room-timer"[^>]* class="timer timer--off" hidden', fragments[view]
+        )
 
 
 def test_posting_locks_itself_when_the_timer_has_run_out(room):

@@ -176,6 +176,14 @@ def expire_timer(workshop: Workshop, actor: Participant | None = None) -> bool:
 
 
 @transaction.atomic
+def set_wall_paging(workshop: Workshop, turning: bool, actor: Participant | None) -> Workshop:
+    """Let the projector's wall turn its pages by itself, or hold it on the page it shows."""
+    return _change(
+        workshop, actor, "pages:turn" if turning else "pages:hold", {"wall_pages_turn": turning}
+    )
+
+
+@transaction.atomic
 def set_wall_layout(workshop: Workshop, layout: str, actor: Participant | None) -> Workshop:
     if layout not in Workshop.WallLayout.values:
         raise ActionRefused(_("There is no such layout."))

@@ -90,6 +90,56 @@
     htmx.process(incoming);
   });
 
+  /* --- Focus after a swap: whatever replaced the control a person just used (their own
+     move's answer, or the live update that followed it) gets the focus back, on the same
+     control where it still exists (the same id, or the control for the same move in the
+     same region: "Pause" becomes "Resume", "Hide" becomes "Restore"), else on the region that
+     holds the result. Never left on the page's top. --- */
+  var SIGNATURE = ["data-shortcut", "data-phase", "data-focus-key", "name", "hx-post"];
+  var savedFocus = null;
+
+  function signature(el) {
+    for (var i = 0; i < SIGNATURE.length; i++) {
+      var value = el.getAttribute(SIGNATURE[i]);
+      if (value) return "[" + SIGNATURE[i] + '="' + value.replace(/"/g, '\\"') + '"]';
+    }
+    return null;
+  }
+  function usable(el) {
+    return el && document.contains(el) && !el.disabled && !el.closest("[hidden], [inert]") &&
+      el.getClientRects().length > 0;
+  }
+  function saveFocus() {
+    var el = document.activeElement;
+    if (!el || el === body || el === document.documentElement) { savedFocus = savedFocus || null; return; }
+    var anchor = el.parentElement && el.parentElement.closest("[id]");
+    savedFocus = { el: el, id: el.id, anchor: anchor ? anchor.id : null, sig: signature(el) };
+  }
+  function restoreFocus() {
+    var saved = savedFocus;
+    savedFocus = null;
+    if (!saved) return;
+    var active = document.activeElement;
+    if (active && active !== body && document.contains(active)) return;   // not lost
+    if (document.contains(saved.el)) return;   // still there: the person moved on
+    var target = saved.id ? document.getElementById(saved.id) : null;
+    var anchor = saved.anchor ? document.getElementById(saved.anchor) : null;
+    if (!usable(target) && anchor && saved.sig) {
+      try { target = anchor.querySelector(saved.sig); } catch (e) { target = null; }
+    }
+    if (!usable(target)) {
+      target = anchor;
+      if (target && !target.hasAttribute("tabindex") && !target.matches("a[href], button, input, select, textarea")) {
+        target.setAttribute("tabindex", "-1");
+      }
+    }
+    if (target && document.contains(target)) target.focus({ preventScroll: true });
+  }
+  body.addEventListener("htmx:beforeSwap", saveFocus);
+  body.addEventListener("htmx:wsBeforeMessage", saveFocus);
+  body.addEventListener("htmx:afterSettle", restoreFocus);
+  body.addEventListener("htmx:wsAfterMessage", restoreFocus);
+
   /* --- The phone's post form. --- */
   function form() { return qs("#post-form"); }
   function textarea() { var f = form(); return f && f.querySelector("textarea[data-draft]"); }
