@@ -237,6 +237,9 @@ class BrowserErrors:
     def __init__(self) -> None:
         self.seen: list[str] = []
         self.allowed: list[re.Pattern] = []
+        # Pages a test opened that answered 4xx on purpose (a 404 page, a form with errors):
+        # the app speaking to the person, not the browser failing.
+        self.answered_4xx: set[str] = set()
 
     def allow(self, pattern: str) -> None:
         """Errors matching `pattern` (a regular expression) are expected in this test."""
@@ -246,10 +249,20 @@ class BrowserErrors:
         self.seen.append(text)
 
     def unexpected(self) -> list[str]:
-        return [e for e in self.seen if not any(p.search(e) for p in self.allowed)]
+        pages = tuple(f"status of 4{n}" for n in range(10))
+        return [
+            e
+            for e in self.seen
+            if not any(p.search(e) for p in self.allowed)
+            and not (
+                e.startswith("console error: Failed to load resource")
+                and any(s in e for s in pages)
+                and e.rsplit(" (", 1)[-1].rstrip(")") in self.answered_4xx
+            )
+        ]
 
     def reset(self) -> None:
-        self.seen, self.allowed = [], []
+        self.seen, self.allowed, self.answered_4xx = [], [], set()
 
     def watch(self, context) -> None:
         def on_console(message) -> None:
@@ -261,8 +274,9 @@ class BrowserErrors:
             self.record(f"failed request: {request.method} {request.url}: {request.failure}")
 
         def on_response(response) -> None:
-            # htmx reports a 4xx/5xx it was not told to expect on the console itself; a page
-            # or asset that fails to load shows up here.
+            request = response.request
+            if 400 <= response.status < 500 and request.is_navigation_request():
+                self.answered_4xx.add(response.url)
             if response.status >= 500:
                 self.record(
                     f"server error: {response.status} {response.request.method} {response.url}"

@@ -124,10 +124,21 @@
     if (document.contains(saved.el)) return;   // still there: the person moved on
     var target = saved.id ? document.getElementById(saved.id) : null;
     var anchor = saved.anchor ? document.getElementById(saved.anchor) : null;
+    // A post that arrived: the form's own code (below) puts the focus in the empty field.
+    if (anchor && anchor.dataset.sentKey) return;
+    // Refused (an error in the answer): to the field to fix, which names the error.
+    var invalid = anchor && anchor.querySelector("[role=alert]") && anchor.querySelector('[aria-invalid="true"]');
+    if (usable(invalid)) target = invalid;
     if (!usable(target) && anchor && saved.sig) {
       try { target = anchor.querySelector(saved.sig); } catch (e) { target = null; }
     }
-    if (!usable(target)) {
+    // The control is gone (the move is done): to the words that say what happened, read out.
+    if (!usable(target) && anchor) target = anchor.querySelector("[role=status]:not(:empty), [role=alert]");
+    if (target && !usable(target) && target.getClientRects().length === 0) target = null;
+    if (target && !target.hasAttribute("tabindex") && !target.matches("a[href], button, input, select, textarea")) {
+      target.setAttribute("tabindex", "-1");
+    }
+    if (!target) {
       target = anchor;
       if (target && !target.hasAttribute("tabindex") && !target.matches("a[href], button, input, select, textarea")) {
         target.setAttribute("tabindex", "-1");
@@ -222,6 +233,7 @@
         save("pending", null);
       }
       delete f.dataset.sentKey;
+      if (f.dataset.sentCard) ownCard(f.dataset.sentCard);
       var ta = textarea();
       if (ta && document.activeElement === body) ta.focus({ preventScroll: true });
     }
@@ -317,6 +329,7 @@
   var ANNOUNCE_EVERY = 5000;   // ms between two announcements
   var seenCards = {};
   var fresh = { insight: 0, suggestion: 0 };
+  var freshIds = {};         // card id → kind, counted in `fresh` and not yet announced
   var lastAnnounced = 0;
   var announceTimer = null;
 
@@ -330,7 +343,10 @@
     Array.prototype.forEach.call(wallCards(el), function (card) {
       if (seenCards[card.id]) return;
       seenCards[card.id] = true;
-      if (count && fresh.hasOwnProperty(card.dataset.kind)) fresh[card.dataset.kind] += 1;
+      if (count && fresh.hasOwnProperty(card.dataset.kind)) {
+        fresh[card.dataset.kind] += 1;
+        freshIds[card.id] = card.dataset.kind;
+      }
     });
   }
   function phrase(el, kind, n) {
@@ -346,6 +362,7 @@
     if (fresh.suggestion) parts.push(phrase(el, "suggestion", fresh.suggestion));
     var text = parts.length > 1 ? el.dataset.and.replace("{a}", parts[0]).replace("{b}", parts[1]) : parts[0];
     fresh = { insight: 0, suggestion: 0 };
+    freshIds = {};
     lastAnnounced = Date.now();
     // Emptied first, so that the same words twice in a row are read twice.
     el.textContent = "";
@@ -358,6 +375,12 @@
     // A short wait first gathers a burst into one summary.
     var wait = Math.max(1000, lastAnnounced + ANNOUNCE_EVERY - Date.now());
     announceTimer = setTimeout(announce, wait);
+  }
+  // This phone's own post is not news to it, whether its card came before the answer or after.
+  function ownCard(id) {
+    var kind = freshIds[id];
+    if (kind) { fresh[kind] = Math.max(0, fresh[kind] - 1); delete freshIds[id]; }
+    seenCards[id] = true;
   }
   noteCards(false);   // what the page came with is not news
   body.addEventListener("htmx:wsAfterMessage", wallChanged);
