@@ -333,6 +333,19 @@ def test_pausing_resuming_and_resetting_the_timer(room):
     assert (workshop.timer_ends_at, workshop.timer_remaining) == (None, None)
 
 
+def test_a_labber_holds_the_walls_page_and_lets_it_turn_again(room):
+    workshop, labber = room
+    seq = cursor(workshop)
+    workshop = steer.set_wall_paging(workshop, False, labber)
+    assert not workshop.wall_pages_turn
+    fragments = published(workshop, seq, "room.changed")
+    assert 'data-pages-turn="0"' in fragments["projector"]
+    assert 'aria-pressed="true" data-focus-key="paging"' in fragments["console"]
+    assert last_log(workshop).action == "pages:hold"
+    workshop = steer.set_wall_paging(workshop, True, labber)
+    assert workshop.wall_pages_turn and last_log(workshop).action == "pages:turn"
+
+
 def test_the_next_phase_clears_a_timer_that_ran_out_from_every_screen(room):
     workshop, labber = room
     start = timezone.now()

@@ -21,6 +21,19 @@
     } catch (e) { /* private mode: the draft lives only in the page */ }
   }
 
+  /* --- A live frame removes a card from every screen of a view, also from one that never
+     had it (a phone does not show the 61st card, nor a pending one): such a removal is
+     dropped here, as it would otherwise be an out-of-band swap without a target. --- */
+  var DELETE = /<div id="([\w-]+)" hx-swap-oob="delete"><\/div>/g;
+  if (window.htmx) {
+    htmx.defineExtension("labbet-live", {
+      transformResponse: function (text) {
+        if (text.indexOf('hx-swap-oob="delete"') < 0) return text;
+        return text.replace(DELETE, function (whole, id) { return document.getElementById(id) ? whole : ""; });
+      },
+    });
+  }
+
   /* --- The socket: carry the cursor, drop what we already have, ask again on a gap. --- */
   if (window.htmx) {
     htmx.createWebSocket = function (url) {

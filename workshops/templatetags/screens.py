@@ -30,3 +30,12 @@ def hyphenate(text: str) -> str:
     language = (translation.get_language() or "en").split("-")[0]
     words = _dictionary(language)
     return LONG_WORD.sub(lambda match: words.inserted(match.group(0), hyphen=SOFT_HYPHEN), text)
+
+
+@register.filter
+def projector_shows_wall(workshop) -> bool:
+    """Whether the projector shows the wall now (workshops/_projector_live.html), not the
+    challenge, the ranking or the thanks: its cards' live updates have somewhere to go."""
+    from insights.votes import shows_ranking
+
+    return workshop.phase not in ("challenge", "closed") and not shows_ranking(workshop)
