@@ -201,6 +201,7 @@ def test_a_vote_publishes_the_ranking_with_a_bar_and_a_number(room):
     assert '<meter class="vote-bar" min="0" max="1" value="1"' in projector
     assert f'id="votes-{second.pk}"' in event.fragments["phone"]
     assert "1</strong> dot" in event.fragments["phone"]
+    assert '<meter class="vote-bar" min="0" max="1" value="1"' in event.fragments["phone"]
     assert 'id="ranking"' in event.fragments["console"]
 
 
@@ -217,6 +218,8 @@ def test_hidden_tallies_stay_hidden_until_voting_closes(room):
     closed = events(workshop, "voting.changed")[-1]
     assert "1</strong> dot" in closed.fragments["phone"]
     assert "1</strong> dot" in closed.fragments["projector"]
+    # Phones see the result as a bar too, once the room may see it.
+    assert '<meter class="vote-bar" min="0" max="1" value="1"' in closed.fragments["phone"]
 
 
 def test_equal_dots_share_a_rank_and_a_suggestion_without_dots_has_none(room):
