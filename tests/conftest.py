@@ -271,6 +271,8 @@ class BrowserErrors:
                 self.record(f"console error: {message.text} ({where.get('url', '')})")
 
         def on_request_failed(request) -> None:
+            if request.failure == "net::ERR_ABORTED":
+                return  # cancelled by the page itself: it reloaded or went elsewhere meanwhile
             self.record(f"failed request: {request.method} {request.url}: {request.failure}")
 
         def on_response(response) -> None:
