@@ -397,8 +397,18 @@ def test_labber_receiver_and_challenger_pages_meet_wcag_aa(browser, live_server,
     audit = Audit(live_server.url, language)
     desk_context = context_for(browser, language, DESK)
     guest_context = context_for(browser, language, PHONE)
+    small_context = context_for(browser, language, PHONE)
+    wide_context = context_for(browser, language, PROJECTOR)
     desk, guest = desk_context.new_page(), guest_context.new_page()
     try:
+        # The labber's pages at a phone's 390 px and a big screen's 1920 px as well.
+        for name, context in (("390 px", small_context), ("1920 px", wide_context)):
+            page = context.new_page()
+            sign_in(page, live_server.url, language)
+            for path in ("/dashboard/", "/w/STAD26/setup/", "/w/STAD26/invites/"):
+                audit.visit(page, path, f"{path} at {name}")
+            audit.visit(page, "/w/STAD26/report/", f"report at {name}")
+            audit.visit(page, "/w/STAD26/console/", f"console at {name}")
         sign_in(desk, live_server.url, language)
         audit.check(desk, "dashboard")
         audit.visit(desk, "/dashboard/new/", "new workshop")
@@ -448,6 +458,6 @@ def test_labber_receiver_and_challenger_pages_meet_wcag_aa(browser, live_server,
         audit.visit(desk, "/dashboard/", "dashboard with a closed workshop")
     finally:
         set_room(live_server, "STAD26", phase="insights", status="live")
-        desk_context.close()
-        guest_context.close()
+        for context in (desk_context, guest_context, small_context, wide_context):
+            context.close()
     audit.assert_clean()
