@@ -1,7 +1,8 @@
 """The labber's screens at the sizes they meet (a laptop at 1280, 1440 and 1920 px, a phone at
 320 px) with nothing cut off and no sideways scrolling; the invitations page between setup and
-the console; and the focus after a move on a phone and in a receiver's room, which stays on
-the control used or moves to what the move did, never to the top of the page."""
+the console; the focus after a move on a phone and in a receiver's room, which stays on the
+control used or moves to what the move did, never to the top of the page; and a timer that
+ran out, which leaves the screens by itself and with the next phase."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 import pytest
 
 from tests.conftest import PHONE, screenshot
-from tests.e2e.test_accessibility import serve, sign_in
+from tests.e2e.test_accessibility import Moves, serve, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -148,3 +149,30 @@ def test_the_focus_stays_with_a_phones_posts_and_dots_and_a_receivers_claim(
     receiver.keyboard.press("Enter")
     receiver.locator(f"#{first_id} .claim-mine").wait_for()
     wait_focus_in(receiver, f"#{first_id}")
+
+
+def test_time_is_up_leaves_the_screens_by_itself_and_with_the_next_phase(new_context, live_server):
+    desk = new_context("projector").new_page()
+    sign_in(desk, live_server.url, "en")
+    move = Moves(desk, live_server.url)
+    key = live_server.shell(
+        "from workshops.models import Workshop\n"
+        "print(Workshop.objects.get(code='STAD26').projector_token)"
+    ).splitlines()[-1]
+    projector = new_context("projector").new_page()
+    projector.goto(f"{live_server.url}/w/STAD26/projector/?key={key}")
+    projector.locator("body.is-live").wait_for()
+    timer = projector.locator("#room-timer")
+
+    # A 6-second countdown: "Time is up" shows, then the timer leaves the screen.
+    move("STAD26", "console/timer/", op="start", minutes="0.1")
+    projector.locator("#room-timer.timer--done").wait_for(timeout=10_000)
+    assert timer.is_visible()
+    timer.wait_for(state="hidden", timeout=25_000)
+
+    # Run out again, and the next phase takes it down at once.
+    move("STAD26", "console/timer/", op="start", minutes="0.1")
+    projector.locator("#room-timer.timer--done").wait_for(timeout=10_000)
+    move("STAD26", "console/phase/", phase="suggestions")
+    timer.wait_for(state="hidden", timeout=5_000)
+    assert "timer--off" in timer.get_attribute("class")
