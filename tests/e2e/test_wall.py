@@ -147,6 +147,8 @@ def test_the_newest_posts_lead_and_a_long_swedish_word_breaks_at_a_hyphen(
         "getComputedStyle(document.querySelector('.projector-wall .card')).hyphens"
     )
     assert style == "auto"
+    # The join address never breaks inside the code: the code is on one line.
+    assert page.evaluate("document.querySelector('.join-url__code').getClientRects().length") == 1
     breaks = page.evaluate(BREAKS)
     assert breaks["lines"] > 0, "the long words do wrap on these cards"
     assert not breaks["bad"], f"words broken without a hyphen: {breaks['bad'][:5]}"
