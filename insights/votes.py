@@ -59,8 +59,9 @@ def ranked_suggestions(
     workshop: Workshop, *, by_votes: bool = True, limit: int | None = None
 ) -> list[Contribution]:
     """The room's suggestions, most dots first (ties: first posted first), each labelled for
-    the card template and given its `rank` (equal dots share a rank). With `by_votes` off
-    (tallies hidden) they keep posting order: the order alone would give the tallies away."""
+    the card template and given its `rank`: equal dots share a rank and the next rank counts
+    them all (1, 2, 2, 4), and a suggestion without dots has no rank (None). With `by_votes`
+    off (tallies hidden) they keep posting order: the order alone would give the tallies away."""
     from workshops.regions import label_cards
 
     qs = (
@@ -75,7 +76,7 @@ def ranked_suggestions(
     for position, item in enumerate(items, start=1):
         if item.total_dots != previous:
             rank, previous = position, item.total_dots
-        item.rank = rank if by_votes else None
+        item.rank = rank if by_votes and item.total_dots else None
     return items
 
 
@@ -83,6 +84,19 @@ def dots_spent(workshop: Workshop) -> int:
     return Vote.objects.filter(contribution__workshop=workshop).aggregate(n=Sum("dots", default=0))[
         "n"
     ]
+
+
+def leading_dots(workshop: Workshop) -> int:
+    """The most dots on one suggestion: the full length of every vote bar (at least 1, as a
+    bar of a share of nothing is empty)."""
+    top = (
+        suggestions_of(workshop)
+        .annotate(total_dots=Sum("votes__dots", default=0))
+        .order_by("-total_dots")
+        .values_list("total_dots", flat=True)
+        .first()
+    )
+    return top or 1
 
 
 def ranking_context(workshop: Workshop, view: str) -> dict[str, Any]:
@@ -143,6 +157,9 @@ def voting_context(
     }
     if view == "console" or (view == "projector" and context["show_ranking"]):
         context.update(ranking_context(workshop, view))
+    if view == "phone" and context["tallies_public"]:
+        # The phones' cards show the tallies as bars too, as long as the room may see them.
+        context["vote_max"] = leading_dots(workshop)
     if view == "phone" and participant is not None and workshop.voting_open:
         context.update(vote_panel_context(workshop, participant))
     return context
@@ -159,6 +176,7 @@ def _publish_votes(workshop: Workshop, contribution: Contribution) -> None:
             **ranking_context(workshop, "projector"),
             "console_ranking": ranking_context(workshop, "console"),
             "tallies_public": tallies_public(workshop),
+            "phone_vote_max": leading_dots(workshop),
         },
     )
 
@@ -232,6 +250,7 @@ def _voting_event_context(workshop: Workshop) -> dict[str, Any]:
     )
     context["console_ranking"] = ranking_context(workshop, "console")
     context["dots_spent"] = context["console_ranking"]["dots_spent"]
+    context["phone_vote_max"] = leading_dots(workshop)
     return context
 
 

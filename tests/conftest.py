@@ -4,6 +4,7 @@ headless Chromium. Absent binaries skip with a reason, or fail under REQUIRE_SER
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -227,6 +228,93 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 
 
+class BrowserErrors:
+    """What the browser reported as going wrong while a test ran: console errors, uncaught page
+    errors and failed requests, from every context made from the `browser` fixture. A screen
+    that logs errors is not done, so any of them fails the test (`_no_browser_errors`). A test
+    that breaks the network or the server on purpose names what it expects with `allow`."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.allowed: list[re.Pattern] = []
+        # Pages a test opened that answered 4xx on purpose (a 404 page, a form with errors):
+        # the app speaking to the person, not the browser failing.
+        self.answered_4xx: set[str] = set()
+
+    def allow(self, pattern: str) -> None:
+        """Errors matching `pattern` (a regular expression) are expected in this test."""
+        self.allowed.append(re.compile(pattern))
+
+    def record(self, text: str) -> None:
+        self.seen.append(text)
+
+    def unexpected(self) -> list[str]:
+        pages = tuple(f"status of 4{n}" for n in range(10))
+        return [
+            e
+            for e in self.seen
+            if not any(p.search(e) for p in self.allowed)
+            and not (
+                e.startswith("console error: Failed to load resource")
+                and any(s in e for s in pages)
+                and e.rsplit(" (", 1)[-1].rstrip(")") in self.answered_4xx
+            )
+        ]
+
+    def reset(self) -> None:
+        self.seen, self.allowed, self.answered_4xx = [], [], set()
+
+    def watch(self, context) -> None:
+        def on_console(message) -> None:
+            if message.type == "error":
+                where = message.location or {}
+                self.record(f"console error: {message.text} ({where.get('url', '')})")
+
+        def on_request_failed(request) -> None:
+            if request.failure == "net::ERR_ABORTED":
+                return  # cancelled by the page itself: it reloaded or went elsewhere meanwhile
+            self.record(f"failed request: {request.method} {request.url}: {request.failure}")
+
+        def on_response(response) -> None:
+            request = response.request
+            if 400 <= response.status < 500 and request.is_navigation_request():
+                self.answered_4xx.add(response.url)
+            if response.status >= 500:
+                self.record(
+                    f"server error: {response.status} {response.request.method} {response.url}"
+                )
+
+        context.on("console", on_console)
+        context.on("weberror", lambda error: self.record(f"page error: {error.error}"))
+        context.on("requestfailed", on_request_failed)
+        context.on("response", on_response)
+
+
+BROWSER_ERRORS = BrowserErrors()
+
+
+@pytest.fixture
+def browser_errors() -> BrowserErrors:
+    """For a test that expects some errors: `browser_errors.allow(r"WebSocket connection")`."""
+    return BROWSER_ERRORS
+
+
+@pytest.fixture(autouse=True)
+def _no_browser_errors(request):
+    """Every Chromium test fails on a console error, a page error or a failed request."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    BROWSER_ERRORS.reset()
+    yield
+    errors = BROWSER_ERRORS.unexpected()
+    BROWSER_ERRORS.reset()
+    if errors:
+        listed = "\n".join(f"  {e}" for e in errors[:40])
+        more = f"\n  … and {len(errors) - 40} more" if len(errors) > 40 else ""
+        pytest.fail(f"the browser reported {len(errors)} error(s):\n{listed}{more}", pytrace=False)
+
+
 # Per module, not per session: while sync Playwright is open it keeps an event loop running
 # in the main thread, and the async tests and Django's ORM that run after it would fail.
 @pytest.fixture(scope="module")
@@ -237,6 +325,19 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        new_context = browser.new_context
+
+        def watched_context(**options):
+            context = new_context(**options)
+            BROWSER_ERRORS.watch(context)
+            return context
+
+        def watched_page(**options):
+            return watched_context(**options).new_page()
+
+        # Every context, whether from `new_context` below or made by a test itself, is watched.
+        browser.new_context = watched_context
+        browser.new_page = watched_page
         yield browser
         browser.close()
 

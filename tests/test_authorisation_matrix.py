@@ -310,6 +310,7 @@ MATRIX: dict[str, list[Case]] = {
     "workshops:console-timer": [console_move({"op": "start", "minutes": "3"})],
     "workshops:console-timer-expire": [console_move()],
     "workshops:console-layout": [console_move({"wall_layout": "kind"})],
+    "workshops:console-paging": [console_move({"turn": "0"})],
     "workshops:console-projector-theme": [console_move({"projector_theme": "dark"})],
     "workshops:console-spotlight-clear": [console_move()],
     "workshops:console-close": [console_move()],

@@ -334,6 +334,36 @@ def test_pausing_resuming_and_resetting_the_timer(room):
     assert (workshop.timer_ends_at, workshop.timer_remaining) == (None, None)
 
 
+def test_a_labber_holds_the_walls_page_and_lets_it_turn_again(room):
+    workshop, labber = room
+    seq = cursor(workshop)
+    workshop = steer.set_wall_paging(workshop, False, labber)
+    assert not workshop.wall_pages_turn
+    fragments = published(workshop, seq, "room.changed")
+    assert 'data-pages-turn="0"' in fragments["projector"]
+    assert 'aria-pressed="true" data-focus-key="paging"' in fragments["console"]
+    assert last_log(workshop).action == "pages:hold"
+    workshop = steer.set_wall_paging(workshop, True, labber)
+    assert workshop.wall_pages_turn and last_log(workshop).action == "pages:turn"
+
+
+def test_the_next_phase_clears_a_timer_that_ran_out_from_every_screen(room):
+    workshop, labber = room
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        steer.start_timer(workshop, 60, labber)
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        steer.expire_timer(workshop, labber)
+        seq = cursor(workshop)
+        workshop = steer.set_phase(workshop, Workshop.Phase.SUGGESTIONS, labber)
+    assert (workshop.timer_ends_at, workshop.timer_remaining) == (None, None)
+    fragments = published(workshop, seq, "room.changed")
+    for view in ("projector", "console"):
+        assert re.search(
+            r'<p id="room-timer"[^>]* class="timer timer--off" hidden', fragments[view]
+        )
+
+
 def test_posting_locks_itself_when_the_timer_has_run_out(room):
     workshop, labber = room
     start = timezone.now()

@@ -152,6 +152,9 @@ def test_votes_are_summed_per_suggestion_and_the_most_voted_comes_first(client):
     html = report_html(client, workshop)
     assert "5 votes" in html and "1 vote<" in html
     assert html.index("Many dots") < html.index("Few dots")
+    # As bars too, the most dots the full length.
+    assert '<meter class="report-bar" min="0" max="5" value="5"' in html
+    assert '<meter class="report-bar" min="0" max="5" value="1"' in html
 
 
 def test_no_tallies_while_a_secret_vote_is_running(client):

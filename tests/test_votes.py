@@ -1,6 +1,8 @@
 """Dot voting over HTTP and its actions: a labber opens and closes it, phones spend their dots
 within the budget, and the live events carry the ranking (tallies hidden when asked)."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -201,6 +203,7 @@ def test_a_vote_publishes_the_ranking_with_a_bar_and_a_number(room):
     assert '<meter class="vote-bar" min="0" max="1" value="1"' in projector
     assert f'id="votes-{second.pk}"' in event.fragments["phone"]
     assert "1</strong> dot" in event.fragments["phone"]
+    assert '<meter class="vote-bar" min="0" max="1" value="1"' in event.fragments["phone"]
     assert 'id="ranking"' in event.fragments["console"]
 
 
@@ -218,16 +221,43 @@ def test_hidden_tallies_stay_hidden_until_voting_closes(room):
     closed = events(workshop, "voting.changed")[-1]
     assert "1</strong> dot" in closed.fragments["phone"]
     assert "1</strong> dot" in closed.fragments["projector"]
+    # Phones see the result as a bar too, once the room may see it.
+    assert '<meter class="vote-bar" min="0" max="1" value="1"' in closed.fragments["phone"]
 
 
-def test_equal_dots_share_a_rank(room):
+def test_equal_dots_share_a_rank_and_a_suggestion_without_dots_has_none(room):
     workshop, _, (_first, second, third) = room
     phones = [make_audience(workshop) for _ in range(2)]
     open_voting(workshop, None)
     for phone, suggestion in zip(phones, (second, third), strict=True):
         add_dot(workshop, phone, suggestion.pk)
     ranking = [(c.text, c.rank) for c in ranked_suggestions(workshop)]
-    assert ranking == [("Suggestion 1", 1), ("Suggestion 2", 1), ("Suggestion 0", 3)]
+    assert ranking == [("Suggestion 1", 1), ("Suggestion 2", 1), ("Suggestion 0", None)]
+
+
+def test_tied_tallies_rank_1_2_2_4_and_the_undotted_stay_unranked_on_every_screen(room):
+    workshop, _, suggestions = room
+    more = [post(workshop, text=f"Suggestion {i}") for i in range(3, 6)]
+    s0, s1, s2, s3, _s4, _s5 = [*suggestions, *more]
+    open_voting(workshop, None, dots_per_person=10, dots_per_suggestion=5)
+    voter = make_audience(workshop)
+    for suggestion, dots in ((s3, 3), (s1, 2), (s2, 2), (s0, 1)):
+        for _ in range(dots):
+            add_dot(workshop, voter, suggestion.pk)
+    ranking = [(c.text, c.rank) for c in ranked_suggestions(workshop)]
+    assert ranking == [
+        ("Suggestion 3", 1),
+        ("Suggestion 1", 2),
+        ("Suggestion 2", 2),
+        ("Suggestion 0", 4),
+        ("Suggestion 4", None),
+        ("Suggestion 5", None),
+    ]
+    event = events(workshop, "vote.changed")[-1]
+    for view in ("projector", "console"):
+        rank = r'<span class="ranking__rank">(?:<span class="visually-hidden">Rank </span>(\d+))?'
+        ranks = re.findall(rank + "</span>", event.fragments[view])
+        assert ranks == ["1", "2", "2", "4", "", ""], view
 
 
 def test_taking_back_a_dot_you_never_gave_is_refused(room):

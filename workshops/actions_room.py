@@ -56,7 +56,9 @@ def set_phase(workshop: Workshop, phase: str, actor: Participant | None) -> Work
         raise ActionRefused(_("There is no such phase."))
     if phase == Workshop.Phase.CLOSED:
         return close_workshop(workshop, actor)
-    values: dict[str, Any] = {"phase": phase}
+    # A countdown belongs to the phase it was set for: the next phase starts without one
+    # (a "Time is up" left over from the last phase would tell the room the wrong thing).
+    values: dict[str, Any] = {"phase": phase, "timer_ends_at": None, "timer_remaining": None}
     current = _locked(workshop)
     if current.is_closed:
         raise ActionRefused(_("This workshop is closed. Undo the closing in the log to reopen it."))
@@ -171,6 +173,14 @@ def expire_timer(workshop: Workshop, actor: Participant | None = None) -> bool:
         values["posting_open"] = False
     _change(current, actor, "timer:expire", values)
     return True
+
+
+@transaction.atomic
+def set_wall_paging(workshop: Workshop, turning: bool, actor: Participant | None) -> Workshop:
+    """Let the projector's wall turn its pages by itself, or hold it on the page it shows."""
+    return _change(
+        workshop, actor, "pages:turn" if turning else "pages:hold", {"wall_pages_turn": turning}
+    )
 
 
 @transaction.atomic

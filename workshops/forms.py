@@ -238,6 +238,10 @@ class PostingForm(forms.Form):
     open = OnField()
 
 
+class PagingForm(forms.Form):
+    turn = OnField()
+
+
 class LayoutForm(forms.Form):
     wall_layout = forms.ChoiceField(choices=Workshop.WallLayout.choices)
 

@@ -30,6 +30,7 @@ UNDOABLE_PREFIXES = (
     "posting:",
     "timer:",
     "layout",
+    "pages:",
     "projector-theme",
     "close",
 )
@@ -132,6 +133,8 @@ def describe(entry: LogEntry) -> str:
         "prompt:clear": _("%(who)s took the question off the screen"),
         "posting:lock": _("%(who)s locked posting"),
         "posting:unlock": _("%(who)s unlocked posting"),
+        "pages:hold": _("%(who)s held the wall on its page"),
+        "pages:turn": _("%(who)s let the wall turn its pages"),
         "timer:start": _("%(who)s started the timer"),
         "timer:pause": _("%(who)s paused the timer"),
         "timer:reset": _("%(who)s reset the timer"),

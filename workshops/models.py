@@ -87,6 +87,9 @@ class Workshop(models.Model):
     wall_layout = models.CharField(
         _("wall layout"), max_length=8, choices=WallLayout.choices, default=WallLayout.OBSTACLE
     )
+    # The projector's wall turns its pages by itself when it holds more than fits; a labber
+    # can hold it on the page it shows (to talk about those cards).
+    wall_pages_turn = models.BooleanField(_("the wall turns its pages"), default=True)
     voting_open = models.BooleanField(_("voting open"), default=False)
     # Who may vote (issue 18): phones that joined before voting last opened, unless the
     # labbers let later ones in too.

@@ -18,7 +18,10 @@ from workshops.log import annotate
 from workshops.models import LogEntry, Participant, Workshop
 
 PHONE_WALL_SIZE = 60
-PROJECTOR_COLUMN_SIZE = 24
+# The projector pages through its wall (static/js/projector.js), so it gets the whole wall up
+# to a limit far past a big room's; what is past it still counts in the wall's total.
+PROJECTOR_COLUMN_SIZE = 500
+WALL_LIMIT = 500
 # The console shows what waits and what was hidden as well, so its columns run longer.
 CONSOLE_COLUMN_SIZE = 60
 CONSOLE_LOG_SIZE = 30
@@ -157,7 +160,7 @@ def _layout_columns(workshop: Workshop, layout: str) -> list[dict[str, Any]]:
 def wall_columns(workshop: Workshop, view: str) -> list[dict[str, Any]]:
     size = CONSOLE_COLUMN_SIZE if view == "console" else PROJECTOR_COLUMN_SIZE
     layout = resolved_layout(workshop)
-    contributions = label_cards(list(contributions_for(workshop, view)[:400]))
+    contributions = label_cards(list(contributions_for(workshop, view)[:WALL_LIMIT]))
     columns = _layout_columns(workshop, layout)
     index = {c["key"]: c for c in columns}
     for column in columns:

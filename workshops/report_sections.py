@@ -165,6 +165,11 @@ class Report:
         return None not in votes and any(votes)
 
     @cached_property
+    def votes_most(self) -> int:
+        """The most dots on one suggestion: the full length of the report's vote bars."""
+        return max((c["votes"] or 0 for c in self.contributions), default=0) or 1
+
+    @cached_property
     def counts_sentence(self) -> str:
         insights, suggestions = self.counts["insights"], self.counts["suggestions"]
         return _("The room contributed %(insights)s and %(suggestions)s.") % {

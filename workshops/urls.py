@@ -79,6 +79,7 @@ urlpatterns = [
         name="console-timer-expire",
     ),
     path("w/<str:code>/console/layout/", console_room.layout, name="console-layout"),
+    path("w/<str:code>/console/paging/", console_room.paging, name="console-paging"),
     path(
         "w/<str:code>/console/projector-theme/",
         console_room.projector_theme,

@@ -82,7 +82,27 @@
     focusedCard = null;
   });
 
-  /* --- Keyboard: keys act on the focused card first, then on the controls at the top. --- */
+  /* --- Keyboard (WCAG 2.1.4). A single key acts only on the card that has the focus, in the
+     console's own wall: typed anywhere else it does nothing. A move for the whole room (phase,
+     timer, posting, undo) needs Alt+Shift, so a stray key never reaches the phones. Both can
+     be turned off in the shortcuts dialog; the choice is kept on this computer. --- */
+  var OFF_KEY = "labbet:shortcuts-off";
+  function shortcutsOff() {
+    try { return localStorage.getItem(OFF_KEY) === "1"; } catch (e) { return false; }
+  }
+  function syncToggle() {
+    var box = qs("[data-shortcuts-toggle]");
+    if (box) box.checked = !shortcutsOff();
+  }
+  document.addEventListener("change", function (evt) {
+    if (!evt.target.matches || !evt.target.matches("[data-shortcuts-toggle]")) return;
+    try {
+      if (evt.target.checked) localStorage.removeItem(OFF_KEY);
+      else localStorage.setItem(OFF_KEY, "1");
+    } catch (e) { /* private mode: on for this page only */ }
+  });
+  syncToggle();
+
   function cards() { return qsa("#console-wall [data-card]"); }
   function moveFocus(step) {
     var list = cards();
@@ -101,12 +121,36 @@
     var button = item && item.querySelector("button");
     if (button) button.click();
   }
+  function clickRoom(key) {
+    var control = qs('#console-state [data-shortcut="' + key + '"]');
+    if (control) control.click();
+    return Boolean(control);
+  }
+  function focusField(key) {
+    var field = qs('[data-shortcut-focus="' + key + '"]');
+    if (field) field.focus();
+    return Boolean(field);
+  }
+  // Alt+Shift+letter, read from the physical key (Alt changes the character on a Mac).
+  var ROOM_KEYS = {
+    KeyN: function () { nextPhase(); return true; },
+    KeyT: function () { return clickRoom("t"); },
+    KeyL: function () { return clickRoom("l"); },
+    KeyU: function () {
+      var undo = qs("#console-log [data-undo]");
+      if (undo) undo.click();
+      return Boolean(undo);
+    },
+    KeyQ: function () { return focusField("q"); },
+    KeyG: function () { return focusField("g"); },
+    KeyW: function () { moveFocus(0); return true; },
+  };
 
   document.addEventListener("keydown", function (evt) {
-    if (evt.defaultPrevented || evt.ctrlKey || evt.metaKey || evt.altKey) return;
+    if (evt.defaultPrevented || evt.ctrlKey || evt.metaKey) return;
     var dialog = qs("#shortcuts");
     if (dialog && dialog.open) return;
-    if (typing(evt.target)) {
+    if (typing(evt.target) && !evt.altKey) {
       if (evt.key === "Escape") {
         var inCard = cardOf(evt.target);
         var details = evt.target.closest("details");
@@ -116,28 +160,25 @@
       }
       return;
     }
+    if (shortcutsOff()) return;
+    if (evt.altKey) {
+      var move = evt.shiftKey && ROOM_KEYS[evt.code];
+      if (move && move()) evt.preventDefault();
+      return;
+    }
+    var card = cardOf(document.activeElement);
+    if (!card || !card.closest("#console-wall")) return;   // not on a card: a key is just a key
     var key = evt.key;
     var handled = true;
     if (key === "?") openHelp();
     else if (key === "j") moveFocus(1);
     else if (key === "k") moveFocus(-1);
-    else if (key === "n") nextPhase();
-    else if (key === "u") {
-      var undo = qs("#console-log [data-undo]");
-      if (undo) undo.click();
-    } else handled = act(key);
+    else handled = actOnCard(card, key);
     if (handled) evt.preventDefault();
   });
 
-  function act(key) {
-    var field = qs('[data-shortcut-focus="' + key + '"]');
-    if (field) {
-      field.focus();
-      return true;
-    }
-    var card = cardOf(document.activeElement);
-    var control = card ? card.querySelector('[data-shortcut="' + key + '"]') : null;
-    if (!control) control = qs('#console-state [data-shortcut="' + key + '"]');
+  function actOnCard(card, key) {
+    var control = card.querySelector('[data-shortcut="' + key + '"]');
     if (!control) return false;
     if (control.tagName === "SUMMARY") {
       var details = control.parentElement;

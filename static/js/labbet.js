@@ -21,6 +21,19 @@
     } catch (e) { /* private mode: the draft lives only in the page */ }
   }
 
+  /* --- A live frame removes a card from every screen of a view, also from one that never
+     had it (a phone does not show the 61st card, nor a pending one): such a removal is
+     dropped here, as it would otherwise be an out-of-band swap without a target. --- */
+  var DELETE = /<div id="([\w-]+)" hx-swap-oob="delete"><\/div>/g;
+  if (window.htmx) {
+    htmx.defineExtension("labbet-live", {
+      transformResponse: function (text) {
+        if (text.indexOf('hx-swap-oob="delete"') < 0) return text;
+        return text.replace(DELETE, function (whole, id) { return document.getElementById(id) ? whole : ""; });
+      },
+    });
+  }
+
   /* --- The socket: carry the cursor, drop what we already have, ask again on a gap. --- */
   if (window.htmx) {
     htmx.createWebSocket = function (url) {
@@ -89,6 +102,67 @@
     existing.replaceWith(incoming);
     htmx.process(incoming);
   });
+
+  /* --- Focus after a swap: whatever replaced the control a person just used (their own
+     move's answer, or the live update that followed it) gets the focus back, on the same
+     control where it still exists (the same id, or the control for the same move in the
+     same region: "Pause" becomes "Resume", "Hide" becomes "Restore"), else on the region that
+     holds the result. Never left on the page's top. --- */
+  var SIGNATURE = ["data-shortcut", "data-phase", "data-focus-key", "name", "hx-post"];
+  var savedFocus = null;
+
+  function signature(el) {
+    for (var i = 0; i < SIGNATURE.length; i++) {
+      var value = el.getAttribute(SIGNATURE[i]);
+      if (value) return "[" + SIGNATURE[i] + '="' + value.replace(/"/g, '\\"') + '"]';
+    }
+    return null;
+  }
+  function usable(el) {
+    return el && document.contains(el) && !el.disabled && !el.closest("[hidden], [inert]") &&
+      el.getClientRects().length > 0;
+  }
+  function saveFocus() {
+    var el = document.activeElement;
+    if (!el || el === body || el === document.documentElement) { savedFocus = savedFocus || null; return; }
+    var anchor = el.parentElement && el.parentElement.closest("[id]");
+    savedFocus = { el: el, id: el.id, anchor: anchor ? anchor.id : null, sig: signature(el) };
+  }
+  function restoreFocus() {
+    var saved = savedFocus;
+    savedFocus = null;
+    if (!saved) return;
+    var active = document.activeElement;
+    if (active && active !== body && document.contains(active)) return;   // not lost
+    if (document.contains(saved.el)) return;   // still there: the person moved on
+    var target = saved.id ? document.getElementById(saved.id) : null;
+    var anchor = saved.anchor ? document.getElementById(saved.anchor) : null;
+    // A post that arrived: the form's own code (below) puts the focus in the empty field.
+    if (anchor && anchor.dataset.sentKey) return;
+    // Refused (an error in the answer): to the field to fix, which names the error.
+    var invalid = anchor && anchor.querySelector("[role=alert]") && anchor.querySelector('[aria-invalid="true"]');
+    if (usable(invalid)) target = invalid;
+    if (!usable(target) && anchor && saved.sig) {
+      try { target = anchor.querySelector(saved.sig); } catch (e) { target = null; }
+    }
+    // The control is gone (the move is done): to the words that say what happened, read out.
+    if (!usable(target) && anchor) target = anchor.querySelector("[role=status]:not(:empty), [role=alert]");
+    if (target && !usable(target) && target.getClientRects().length === 0) target = null;
+    if (target && !target.hasAttribute("tabindex") && !target.matches("a[href], button, input, select, textarea")) {
+      target.setAttribute("tabindex", "-1");
+    }
+    if (!target) {
+      target = anchor;
+      if (target && !target.hasAttribute("tabindex") && !target.matches("a[href], button, input, select, textarea")) {
+        target.setAttribute("tabindex", "-1");
+      }
+    }
+    if (target && document.contains(target)) target.focus({ preventScroll: true });
+  }
+  body.addEventListener("htmx:beforeSwap", saveFocus);
+  body.addEventListener("htmx:wsBeforeMessage", saveFocus);
+  body.addEventListener("htmx:afterSettle", restoreFocus);
+  body.addEventListener("htmx:wsAfterMessage", restoreFocus);
 
   /* --- The phone's post form. --- */
   function form() { return qs("#post-form"); }
@@ -172,6 +246,7 @@
         save("pending", null);
       }
       delete f.dataset.sentKey;
+      if (f.dataset.sentCard) ownCard(f.dataset.sentCard);
       var ta = textarea();
       if (ta && document.activeElement === body) ta.focus({ preventScroll: true });
     }
@@ -239,10 +314,22 @@
       }
       if (left === 0 && el.hasAttribute("data-lock-at-zero")) lockedNow = true;
     });
+    clearDone();
     if (lockedNow !== timerLocked) {
       timerLocked = lockedNow;
       syncPosting();
     }
+  }
+
+  // "Time is up" stays a short while, then the timer leaves the screens: a zero left
+  // standing into the next part of the session tells the room the wrong thing.
+  var DONE_SHOWN = 15000;   // ms
+  function clearDone() {
+    document.querySelectorAll(".timer.timer--done:not([hidden])").forEach(function (el) {
+      var since = parseFloat(el.dataset.doneSince || "0");
+      if (!since) el.dataset.doneSince = String(Date.now());
+      else if (Date.now() - since > DONE_SHOWN) el.hidden = true;
+    });
   }
 
   document.addEventListener("DOMContentLoaded", tick);
@@ -255,6 +342,7 @@
   var ANNOUNCE_EVERY = 5000;   // ms between two announcements
   var seenCards = {};
   var fresh = { insight: 0, suggestion: 0 };
+  var freshIds = {};         // card id → kind, counted in `fresh` and not yet announced
   var lastAnnounced = 0;
   var announceTimer = null;
 
@@ -268,7 +356,10 @@
     Array.prototype.forEach.call(wallCards(el), function (card) {
       if (seenCards[card.id]) return;
       seenCards[card.id] = true;
-      if (count && fresh.hasOwnProperty(card.dataset.kind)) fresh[card.dataset.kind] += 1;
+      if (count && fresh.hasOwnProperty(card.dataset.kind)) {
+        fresh[card.dataset.kind] += 1;
+        freshIds[card.id] = card.dataset.kind;
+      }
     });
   }
   function phrase(el, kind, n) {
@@ -284,6 +375,7 @@
     if (fresh.suggestion) parts.push(phrase(el, "suggestion", fresh.suggestion));
     var text = parts.length > 1 ? el.dataset.and.replace("{a}", parts[0]).replace("{b}", parts[1]) : parts[0];
     fresh = { insight: 0, suggestion: 0 };
+    freshIds = {};
     lastAnnounced = Date.now();
     // Emptied first, so that the same words twice in a row are read twice.
     el.textContent = "";
@@ -296,6 +388,12 @@
     // A short wait first gathers a burst into one summary.
     var wait = Math.max(1000, lastAnnounced + ANNOUNCE_EVERY - Date.now());
     announceTimer = setTimeout(announce, wait);
+  }
+  // This phone's own post is not news to it, whether its card came before the answer or after.
+  function ownCard(id) {
+    var kind = freshIds[id];
+    if (kind) { fresh[kind] = Math.max(0, fresh[kind] - 1); delete freshIds[id]; }
+    seenCards[id] = true;
   }
   noteCards(false);   // what the page came with is not news
   body.addEventListener("htmx:wsAfterMessage", wallChanged);

@@ -257,8 +257,11 @@ def test_every_live_screen_stays_inert_and_shows_the_text_literally(room, screen
         page.reload()
         until(page, "document.body.classList.contains('is-live')")
     assert_inert(page, room, f"{screen} ({how})")
-    shown = " ".join(page.locator(".card__text").all_inner_texts())
-    shown = " ".join(shown.split())
+    cards = page.locator(".card__text")
+    # The projector pages its wall (a card on the next page is there, not displayed) and puts
+    # soft hyphens in long words, which show only as a hyphen at a line's end.
+    texts = cards.all_text_contents() if screen == "projector" else cards.all_inner_texts()
+    shown = " ".join(" ".join(texts).replace("\u00ad", "").split())
     for text in literal_texts(room):
         assert text in shown, f"{screen} ({how}) does not show {text!r} literally"
     authors = page.locator(".card__author", has_text=f"{MARK}-name")

@@ -93,14 +93,16 @@ def test_projector_at_4k_looks_like_1080p(new_context, live_server, projector_ke
     ratio = page.evaluate(
         "parseFloat(getComputedStyle(document.querySelector('.card__text')).fontSize) / innerWidth"
     )
-    assert ratio >= 0.022  # card text at least 2.2vw: readable at 10 m
+    assert ratio >= 28 / 1920  # card text at least 28 px at 1080p, however full the wall
     assert page.evaluate("document.documentElement.scrollHeight <= innerHeight")
     screenshot(page, "projector-4k")
 
 
 def test_a_phone_that_drops_off_the_wifi_catches_up_in_order_without_duplicates(
-    new_context, live_server
+    new_context, live_server, browser_errors
 ):
+    # The cut network is the point: the socket's failed reconnects are expected.
+    browser_errors.allow(r"WebSocket connection to .* failed|console error: \[object Event\]")
     proxy = CuttableProxy(int(live_server.url.rsplit(":", 1)[1]))
     try:
         via_proxy = f"http://127.0.0.1:{proxy.port}"
@@ -149,7 +151,11 @@ def test_posts_go_over_http_when_the_socket_is_down(new_context, live_server, pr
     projector.locator(".card__text", has_text="Skickat utan websocket").wait_for(timeout=2000)
 
 
-def test_the_plain_form_works_without_javascript(new_context, live_server, projector_key):
+def test_the_plain_form_works_without_javascript(
+    new_context, live_server, projector_key, browser_errors
+):
+    # An empty post is refused with 400 and the form again: the refusal is the point.
+    browser_errors.allow(r"status of 400 \(Bad Request\) \(http://[^ ]+/j/STAD26/post/\)")
     projector = open_projector(new_context, live_server, projector_key)
     phone = new_context("phone", java_script_enabled=False).new_page()
     phone.goto(live_server.url + "/j/STAD26/")

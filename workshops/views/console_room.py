@@ -11,6 +11,7 @@ from workshops import actions_room as actions
 from workshops.forms import (
     LayoutForm,
     ModerationForm,
+    PagingForm,
     PhaseForm,
     PostingForm,
     ProjectorThemeForm,
@@ -89,6 +90,13 @@ def layout(request: HttpRequest, workshop: Workshop, labber: Participant) -> str
     value = cleaned(LayoutForm(request.POST))["wall_layout"]
     actions.set_wall_layout(workshop, value, labber)
     return _("The wall is re-arranged.")
+
+
+@console_move
+def paging(request: HttpRequest, workshop: Workshop, labber: Participant) -> str:
+    turning = cleaned(PagingForm(request.POST))["turn"]
+    actions.set_wall_paging(workshop, turning, labber)
+    return _("The wall turns its pages.") if turning else _("The wall holds this page.")
 
 
 @console_move

@@ -53,6 +53,8 @@ def render_projector(
             "cursor": cursor,
             "join_url": url,
             "join_url_short": url.split("://", 1)[-1],
+            # The address in two parts, so that it may wrap before the code, never inside it.
+            "join_url_base": url.split("://", 1)[-1].removesuffix(f"{workshop.code}/"),
             "qr": qr_svg(url, _("QR code: join the workshop on your phone")),
             "key": key,
             "preview": preview,

@@ -204,6 +204,7 @@ def poster(request: HttpRequest, code: str) -> HttpResponse:
             "workshop": workshop,
             "join_url": url,
             "join_url_short": url.split("://", 1)[-1],
+            "join_url_base": url.split("://", 1)[-1].removesuffix(f"{workshop.code}/"),
             "qr": qr_svg(url, _("QR code: join the workshop on your phone")),
         },
     )

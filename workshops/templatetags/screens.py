@@ -1,0 +1,41 @@
+"""Template filters for the big screens."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import pyphen
+from django import template
+from django.utils import translation
+
+register = template.Library()
+
+# A word this long may not fit a projector card's line; shorter ones wrap between words, and
+# a longer run of letters is no word (the browser breaks it anywhere, as it must).
+LONG_WORD = re.compile(r"\b\w{14,40}\b")
+SOFT_HYPHEN = "\u00ad"
+
+
+@cache
+def _dictionary(language: str) -> pyphen.Pyphen:
+    return pyphen.Pyphen(lang=language if language in pyphen.LANGUAGES else "en_GB")
+
+
+@register.filter
+def hyphenate(text: str) -> str:
+    """Soft hyphens in long words, by the dictionary of the language being rendered: a word
+    broken at a line's end then shows a hyphen, whether or not the browser has hyphenation
+    dictionaries of its own (`hyphens: auto` does nothing without them). Escaped as usual."""
+    language = (translation.get_language() or "en").split("-")[0]
+    words = _dictionary(language)
+    return LONG_WORD.sub(lambda match: words.inserted(match.group(0), hyphen=SOFT_HYPHEN), text)
+
+
+@register.filter
+def projector_shows_wall(workshop) -> bool:
+    """Whether the projector shows the wall now (workshops/_projector_live.html), not the
+    challenge, the ranking or the thanks: its cards' live updates have somewhere to go."""
+    from insights.votes import shows_ranking
+
+    return workshop.phase not in ("challenge", "closed") and not shows_ranking(workshop)
