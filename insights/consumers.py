@@ -135,7 +135,7 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
         self.replays = Budget(settings.LABBET_REPLAY_LIMIT, settings.LABBET_SOCKET_REFRESH_EVERY)
         self.refreshed_at = -float("inf")
         self.told_to_slow_down = False
-        self.language = self.chosen_language(view) or access.workshop.language
+        self.language = self.chosen_language(params) or access.workshop.language
         current = access.workshop.live_seq
         # A cursor from the future (a database restored from a backup) counts as "seen all".
         self.sent_seq = min(cursor, current) if cursor is not None else current
@@ -143,7 +143,7 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
         self.buffer: list[tuple[int, str]] = []
         # The hub writes live frames straight to daphne's protocol (see insights/fanout.py).
         self.wire = server_protocol(self.scope.get("labbet.server_send"))
-        self.group = live_group(access.workshop.pk, view)
+        self.group = live_group(access.workshop.pk, view, self.language)
         # Join before reading what was missed: nothing can fall between the two.
         hub = get_hub()
         await hub.join(self.group, self, start=current)
@@ -156,13 +156,17 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
         else:
             await self.catch_up(self.sent_seq)
 
-    def chosen_language(self, view: str) -> str | None:
-        """A phone that chose a language gets its own answers (acknowledgements, errors) in it;
-        the live wall stays in the workshop's language, rendered once for the whole room."""
-        if view != "phone":
-            return None
-        chosen = self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME)
-        return chosen if chosen in dict(settings.LANGUAGES) else None
+    def chosen_language(self, params: dict[str, list[str]]) -> str | None:
+        """The language of the page that opened the socket (its `lang`), else the one its
+        person chose with the switcher: every frame, replay and answer comes in it."""
+        languages = dict(settings.LANGUAGES)
+        for chosen in (
+            params.get("lang", [None])[0],
+            self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME),
+        ):
+            if chosen in languages:
+                return chosen
+        return None
 
     async def count_session_socket(self) -> None:
         session = self.scope.get("session")
@@ -206,7 +210,9 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
     async def catch_up(self, cursor: int) -> None:
         self.replaying = True
         workshop_id, view = self.access.workshop.pk, self.access.view
-        frames, current = await database_sync_to_async(missed_events)(workshop_id, view, cursor)
+        frames, current = await database_sync_to_async(missed_events)(
+            workshop_id, view, self.language, cursor
+        )
         if frames is None:
             self.refreshed_at = time.monotonic()
             html = await database_sync_to_async(self.render_refresh)()
@@ -233,7 +239,7 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
             return render_region(workshop, self.access.view, self.access.participant, oob=True)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        # Messages to this phone in the workshop's language (the socket has no request).
+        # Messages to this screen in its language (the socket has no request).
         with translation.override(self.language):
             await self.handle_message(text_data)
 

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from twisted.internet.tcp import Server as TwistedTCP
 
@@ -36,6 +37,10 @@ RESYNC_EVERY = 2.0
 # database instead. Frames are sent after commit from each request's own thread, so event N+1
 # can overtake event N by a few milliseconds; it can never commit before N.
 GAP_WAIT = 0.2
+
+# How often a process says again which (view, language) groups it serves (insights/live.py's
+# PRESENCE_TTL is how long one saying lasts).
+PRESENCE_EVERY = 10.0
 
 
 # Every process's relay channel is in this group: a revoked invitation closes that person's
@@ -165,6 +170,9 @@ class Hub:
                 await self.layer.group_add(PEOPLE_GROUP, self.channel)
                 self.relay_task = asyncio.get_running_loop().create_task(self._relay())
             if group not in self.subscribed:
+                # Said before the first frame can be missed: publishers render this language
+                # from now on.
+                await _mark_present([group])
                 await self.layer.group_add(group, self.channel)
                 self.subscribed.add(group)
 
@@ -286,19 +294,24 @@ class Hub:
         from insights.live import frames_between, latest_cursors, parse_group
 
         stuck: dict[str, int] = {}
+        loop = asyncio.get_running_loop()
+        said = loop.time()
         while True:
             await asyncio.sleep(RESYNC_EVERY)
             groups = {group: parse_group(group) for group in self.order}
             if not groups:
                 continue
+            if loop.time() - said >= PRESENCE_EVERY:
+                said = loop.time()
+                await _mark_present(list(groups))
             try:
                 latest = await database_sync_to_async(latest_cursors)(
-                    {workshop_id for workshop_id, _view in groups.values()}
+                    {workshop_id for workshop_id, _view, _lang in groups.values()}
                 )
             except Exception:
                 logger.warning("live: could not read the cursors to resync", exc_info=True)
                 continue
-            for group, (workshop_id, view) in groups.items():
+            for group, (workshop_id, view, language) in groups.items():
                 order = self.order.get(group)
                 head = latest.get(workshop_id, 0)
                 if order is None or head <= order.last or order.early or order.filling:
@@ -309,7 +322,7 @@ class Hub:
                     continue
                 stuck.pop(group)
                 missing = await database_sync_to_async(frames_between)(
-                    workshop_id, view, order.last, head + 1
+                    workshop_id, view, language, order.last, head + 1
                 )
                 logger.warning("live: %s resyncs %d missed events", group, len(missing))
                 for seq, text in missing:
@@ -328,10 +341,10 @@ class Hub:
         async with order.delivering:  # the cursor stays put while the gap is read
             if not order.gap():
                 return  # what was missing arrived meanwhile
-            workshop_id, view = parse_group(group)
+            workshop_id, view, language = parse_group(group)
             first_early = min(order.early)
             missing = await database_sync_to_async(frames_between)(
-                workshop_id, view, order.last, first_early
+                workshop_id, view, language, order.last, first_early
             )
             for seq, text in missing:
                 if seq > order.last:
@@ -342,6 +355,16 @@ class Hub:
         await self._deliver_in_order(group, order)
         if order.gap() and order.filling is None:
             order.filling = asyncio.get_running_loop().create_task(self._fill_gap(group))
+
+
+async def _mark_present(groups: list[str]) -> None:
+    from insights.live import mark_present
+
+    try:
+        await sync_to_async(mark_present, thread_sensitive=False)(groups)
+    except Exception:
+        # Publishers then render every language (insights/live.py): slower, never wrong.
+        logger.warning("live: could not say which groups are here", exc_info=True)
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}

@@ -39,6 +39,7 @@ async def connect(
     origin: str = "http://testserver",
     cursor: int | None = None,
     key: str | None = None,
+    lang: str | None = None,
 ):
     headers = [(b"origin", origin.encode()), (b"host", b"testserver")]
     if session_key:
@@ -48,6 +49,8 @@ async def connect(
         path += f"&cursor={cursor}"
     if key is not None:
         path += f"&key={key}"
+    if lang is not None:
+        path += f"&lang={lang}"
     communicator = WebsocketCommunicator(application, path, headers=headers)
     connected, close_code = await communicator.connect(timeout=5)
     return communicator, connected, close_code

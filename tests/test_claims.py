@@ -54,7 +54,7 @@ def test_a_receivers_invite_link_opens_the_ranked_suggestions(client, room):
     page = client.get(response["Location"]).content.decode()
     assert page.index(top.text) < page.index(other.text)
     assert "We take this forward" in page
-    assert f'ws-connect="/ws/w/{workshop.code}/?view=phone"' in page
+    assert f'ws-connect="/ws/w/{workshop.code}/?view=phone&amp;lang={workshop.language}"' in page
 
 
 def test_a_receiver_claims_a_suggestion_and_every_screen_shows_their_organisation(client, room):

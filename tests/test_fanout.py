@@ -37,15 +37,15 @@ async def test_concurrent_joins_subscribe_once_and_each_frame_arrives_once(monke
 
     monkeypatch.setattr(hub.layer, "group_add", counting_group_add)
     sockets = [Socket() for _ in range(50)]
-    await asyncio.gather(*(hub.join("labbet.w1.phone", s) for s in sockets))
+    await asyncio.gather(*(hub.join("labbet.w1.phone.sv", s) for s in sockets))
     # Once for the group, once for the revocations every process hears (PEOPLE_GROUP).
-    assert calls == ["labbet.people", "labbet.w1.phone"]
+    assert calls == ["labbet.people", "labbet.w1.phone.sv"]
 
     layer = get_channel_layer()
     for seq in (1, 2, 3):
         await layer.group_send(
-            "labbet.w1.phone",
-            {"type": "live.frame", "group": "labbet.w1.phone", "seq": seq, "text": f"f{seq}"},
+            "labbet.w1.phone.sv",
+            {"type": "live.frame", "group": "labbet.w1.phone.sv", "seq": seq, "text": f"f{seq}"},
         )
     await asyncio.sleep(0.1)
     assert all(s.frames == [(1, "f1"), (2, "f2"), (3, "f3")] for s in sockets)
@@ -55,13 +55,13 @@ async def test_concurrent_joins_subscribe_once_and_each_frame_arrives_once(monke
 async def test_the_last_socket_to_leave_unsubscribes_the_process():
     hub = Hub()
     a, b = Socket(), Socket()
-    await hub.join("labbet.w2.phone", a)
-    await hub.join("labbet.w2.phone", b)
-    await hub.leave("labbet.w2.phone", a)
-    assert "labbet.w2.phone" in hub.subscribed
-    await hub.leave("labbet.w2.phone", b)
-    assert "labbet.w2.phone" not in hub.subscribed
-    assert hub.count("labbet.w2.phone") == 0
+    await hub.join("labbet.w2.phone.sv", a)
+    await hub.join("labbet.w2.phone.sv", b)
+    await hub.leave("labbet.w2.phone.sv", a)
+    assert "labbet.w2.phone.sv" in hub.subscribed
+    await hub.leave("labbet.w2.phone.sv", b)
+    assert "labbet.w2.phone.sv" not in hub.subscribed
+    assert hub.count("labbet.w2.phone.sv") == 0
     hub.relay_task.cancel()
 
 
@@ -73,10 +73,11 @@ async def test_one_failing_socket_does_not_stop_the_rest():
             raise ConnectionError("gone")
 
     good = Socket()
-    await hub.join("labbet.w3.phone", Broken())
-    await hub.join("labbet.w3.phone", good)
+    await hub.join("labbet.w3.phone.sv", Broken())
+    await hub.join("labbet.w3.phone.sv", good)
     await get_channel_layer().group_send(
-        "labbet.w3.phone", {"type": "live.frame", "group": "labbet.w3.phone", "seq": 1, "text": "x"}
+        "labbet.w3.phone.sv",
+        {"type": "live.frame", "group": "labbet.w3.phone.sv", "seq": 1, "text": "x"},
     )
     await asyncio.sleep(0.05)
     assert good.frames == [(1, "x")]
@@ -93,10 +94,10 @@ async def test_frames_that_overtake_each_other_reach_sockets_in_cursor_order():
     # Each request sends its frames after commit from its own thread: N+1 can arrive first.
     hub = Hub()
     socket = Socket()
-    await hub.join("labbet.w4.phone", socket, start=0)
-    await send_frame("labbet.w4.phone", 2, "second")
-    await send_frame("labbet.w4.phone", 1, "first")
-    await send_frame("labbet.w4.phone", 1, "first again")
+    await hub.join("labbet.w4.phone.sv", socket, start=0)
+    await send_frame("labbet.w4.phone.sv", 2, "second")
+    await send_frame("labbet.w4.phone.sv", 1, "first")
+    await send_frame("labbet.w4.phone.sv", 1, "first again")
     await asyncio.sleep(0.05)
     assert socket.frames == [(1, "first"), (2, "second")]
     hub.relay_task.cancel()
@@ -115,7 +116,7 @@ async def test_a_frame_lost_on_the_way_is_read_from_the_database():
         await database_sync_to_async(LiveEvent.objects.create)(
             workshop=workshop, seq=seq, kind="test", fragments={"phone": f"<p>event {seq}</p>"}
         )
-    group = live_group(workshop.pk, "phone")
+    group = live_group(workshop.pk, "phone", "sv")
     hub = Hub()
     socket = Socket()
     await hub.join(group, socket, start=0)
@@ -183,9 +184,9 @@ async def test_under_daphne_a_frame_is_framed_once_and_written_to_every_open_soc
     assert server_protocol(Socket().send) is None
 
     hub = Hub()
-    await join_wired(hub, "labbet.w9.phone", wires)
-    await send_frame("labbet.w9.phone", 1, "ett")
-    await send_frame("labbet.w9.phone", 2, "två")
+    await join_wired(hub, "labbet.w9.phone.sv", wires)
+    await send_frame("labbet.w9.phone.sv", 1, "ett")
+    await send_frame("labbet.w9.phone.sv", 2, "två")
     await asyncio.sleep(0.1)
     assert factory.prepared == [b"ett", "två".encode()]
     assert all(wire.written == [b"ett", "två".encode()] for wire in wires[:-1])
@@ -210,11 +211,11 @@ async def test_frames_that_arrive_while_the_room_is_being_written_to_go_out_toge
     factory = Factory()
     hub = Hub()
     wires = [Wire(factory) for _ in range(200)]
-    sockets = await join_wired(hub, "labbet.w11.phone", wires)
+    sockets = await join_wired(hub, "labbet.w11.phone.sv", wires)
     sockets[-1].sent_seq = 2  # replayed up to 2 already: only the third is due
     # The first frame goes out at once; the next two arrive while it is being written.
     for seq, text in ((1, "ett"), (2, "två"), (3, "tre")):
-        await send_frame("labbet.w11.phone", seq, text)
+        await send_frame("labbet.w11.phone.sv", seq, text)
     await asyncio.sleep(0.2)
     ett, tva, tre = b"ett", "två".encode(), b"tre"
     assert factory.prepared == [ett, tva, tre]  # framed once each, for the whole room
@@ -235,13 +236,13 @@ async def test_a_gap_filled_from_the_database_while_the_relay_delivers_keeps_eve
     hub = Hub()
     sockets = [Socket() for _ in range(20)]
     for socket in sockets:
-        await hub.join("labbet.w10.phone", socket)
-    order = hub.order["labbet.w10.phone"]
+        await hub.join("labbet.w10.phone.sv", socket)
+    order = hub.order["labbet.w10.phone.sv"]
     order.early[1] = "one"
     order.early[2] = "two"
     await asyncio.gather(
-        hub._deliver_in_order("labbet.w10.phone", order),
-        hub._deliver_in_order("labbet.w10.phone", order),
+        hub._deliver_in_order("labbet.w10.phone.sv", order),
+        hub._deliver_in_order("labbet.w10.phone.sv", order),
     )
     assert all(s.frames == [(1, "one"), (2, "two")] for s in sockets)
     hub.relay_task.cancel()

@@ -96,7 +96,6 @@ def _voting_answer(
 @require_POST
 def voting_open(request: HttpRequest, code: str) -> HttpResponse:
     workshop, labber = get_workshop_for_labber(request, code)
-    use_workshop_language(request, workshop)
     form = VotingForm(request.POST)
     if not form.is_valid():
         return _voting_answer(request, workshop, first_error(form), 400)
@@ -110,7 +109,6 @@ def voting_open(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def voting_close(request: HttpRequest, code: str) -> HttpResponse:
     workshop, labber = get_workshop_for_labber(request, code)
-    use_workshop_language(request, workshop)
     try:
         close_voting(workshop, labber)
     except ActionRefused as refusal:

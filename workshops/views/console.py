@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -23,7 +22,6 @@ from workshops.actions_room import undo
 from workshops.log import describe
 from workshops.models import Participant, Workshop
 from workshops.regions import recent_log, region_context
-from workshops.views.join import use_workshop_language
 from workshops.views.projector import join_url, render_projector
 
 Move = Callable[..., str]
@@ -46,23 +44,21 @@ def answer(
 
 
 def console_move(move: Move) -> Callable[..., HttpResponse]:
-    """A console move: POST only, labbers of this workshop only (403 for anyone else), run in
-    the workshop's language (the fragments it publishes go to the room), and a refusal
-    becomes a clear message (409, or 400 for input that did not validate) — never an error
-    page."""
+    """A console move: POST only, labbers of this workshop only (403 for anyone else), answered
+    in the labber's own language (what it publishes reaches each screen in that screen's,
+    insights/live.py), and a refusal becomes a clear message (409, or 400 for input that did
+    not validate) — never an error page."""
 
     @wraps(move)
     @require_POST
     def view(request: HttpRequest, code: str, **kwargs) -> HttpResponse:
         workshop, labber = get_workshop_for_labber(request, code)
-        use_workshop_language(request, workshop)
-        with translation.override(workshop.language):
-            try:
-                message = move(request, workshop, labber, **kwargs)
-            except ActionRefused as refusal:
-                status = 400 if refusal.code == "invalid" else 409
-                return answer(request, workshop, refusal.message, status)
-            return answer(request, workshop, message)
+        try:
+            message = move(request, workshop, labber, **kwargs)
+        except ActionRefused as refusal:
+            status = 400 if refusal.code == "invalid" else 409
+            return answer(request, workshop, refusal.message, status)
+        return answer(request, workshop, message)
 
     return view
 
@@ -70,7 +66,6 @@ def console_move(move: Move) -> Callable[..., HttpResponse]:
 @never_cache
 def console(request: HttpRequest, code: str) -> HttpResponse:
     workshop, labber = get_workshop_for_labber(request, code)
-    use_workshop_language(request, workshop)
     # The cursor is read before the region: whatever commits in between is replayed.
     cursor = workshop.live_seq
     context = region_context(workshop, "console", labber)
@@ -97,7 +92,6 @@ def preview(request: HttpRequest, code: str) -> HttpResponse:
 def log(request: HttpRequest, code: str) -> HttpResponse:
     """The whole moderation log (who, what, when), for labbers."""
     workshop, _labber = get_workshop_for_labber(request, code)
-    use_workshop_language(request, workshop)
     return render(
         request,
         "workshops/console_log.html",

@@ -106,7 +106,6 @@ def _send(request: HttpRequest, participant: Participant) -> bool:
 @never_cache
 def invites(request: HttpRequest, code: str) -> HttpResponse:
     workshop, _labber = get_workshop_for_labber(request, code)
-    use_workshop_language(request, workshop)
     form = InviteForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -147,7 +146,6 @@ def invites(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def invite_send(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     workshop, _labber = get_workshop_for_labber(request, code)
-    use_workshop_language(request, workshop)
     _send(request, _invited(workshop, pk))
     return redirect("workshops:invites", code=workshop.code)
 
@@ -155,7 +153,6 @@ def invite_send(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @require_POST
 def invite_revoke(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     workshop, _labber = get_workshop_for_labber(request, code)
-    use_workshop_language(request, workshop)
     participant = revoke_invite(_invited(workshop, pk))
     messages.success(
         request,
@@ -167,7 +164,6 @@ def invite_revoke(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @require_POST
 def invite_renew(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     workshop, _labber = get_workshop_for_labber(request, code)
-    use_workshop_language(request, workshop)
     participant = renew_invite(_invited(workshop, pk))
     messages.success(
         request,
