@@ -32,7 +32,9 @@ def test_old_events_past_every_replay_go_and_the_rest_stay(settings):
     kept = list(LiveEvent.objects.filter(workshop=workshop).values_list("seq", flat=True))
     assert kept == list(range(workshop.live_seq - 2, workshop.live_seq + 1))
     assert f"Deleted {workshop.live_seq - 3} live event(s)" in out.getvalue()
-    frames, current = missed_events(workshop.pk, "projector", workshop.live_seq - 3)
+    frames, current = missed_events(
+        workshop.pk, "projector", workshop.language, workshop.live_seq - 3
+    )
     assert current == workshop.live_seq and len(frames) == 3  # a reconnect still catches up
     assert Contribution.objects.filter(workshop=workshop).count() == 7
 

@@ -47,6 +47,10 @@ def two_processes(postgres_server, redis_server):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+    for port in ports:  # shown only when the test failed (pytest's captured output)
+        log = tmp / f"daphne-{port}.log"
+        if log.exists():
+            print(f"--- daphne on port {port}:\n" + log.read_text(errors="replace")[-4000:])
     shutil.rmtree(tmp, ignore_errors=True)
 
 

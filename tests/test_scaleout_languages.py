@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.services, pytest.mark.slow]
 async def listen(url: str, headers: dict[str, str], into: list[str]) -> None:
     async with websockets.connect(url, additional_headers=headers) as ws:
         into.append("open")
-        into.append(await asyncio.wait_for(ws.recv(), timeout=10))
+        into.append(await asyncio.wait_for(ws.recv(), timeout=30))
 
 
 def test_a_post_on_one_process_reaches_an_english_phone_on_the_other_in_english(

@@ -239,8 +239,8 @@ def test_tied_tallies_rank_1_2_2_4_and_the_undotted_stay_unranked_on_every_scree
     workshop, _, suggestions = room
     more = [post(workshop, text=f"Suggestion {i}") for i in range(3, 6)]
     s0, s1, s2, s3, _s4, _s5 = [*suggestions, *more]
+    voter = make_audience(workshop)  # joined before voting opened: the dots are theirs
     open_voting(workshop, None, dots_per_person=10, dots_per_suggestion=5)
-    voter = make_audience(workshop)
     for suggestion, dots in ((s3, 3), (s1, 2), (s2, 2), (s0, 1)):
         for _ in range(dots):
             add_dot(workshop, voter, suggestion.pk)

@@ -25,9 +25,28 @@
      had it (a phone does not show the 61st card, nor a pending one): such a removal is
      dropped here, as it would otherwise be an out-of-band swap without a target. --- */
   var DELETE = /<div id="([\w-]+)" hx-swap-oob="delete"><\/div>/g;
+
+  /* A page that follows only some of a view's regions (the receiver's room follows the
+     claims of the phones' frames, not their wall or prompt) says so with data-live-some on
+     its body: each update for a region it does not have is dropped. */
+  function onlyRegionsHere(text) {
+    var tpl = document.createElement("template");
+    tpl.innerHTML = text;
+    var dropped = false;
+    Array.prototype.slice.call(tpl.content.children).forEach(function (el) {
+      var oob = el.getAttribute("hx-swap-oob");
+      if (!oob) return;
+      var colon = oob.indexOf(":");
+      var here = colon >= 0 ? document.querySelector(oob.slice(colon + 1)) : el.id && document.getElementById(el.id);
+      if (!here) { el.remove(); dropped = true; }
+    });
+    return dropped ? tpl.innerHTML : text;
+  }
+
   if (window.htmx) {
     htmx.defineExtension("labbet-live", {
       transformResponse: function (text) {
+        if (body.hasAttribute("data-live-some")) text = onlyRegionsHere(text);
         if (text.indexOf('hx-swap-oob="delete"') < 0) return text;
         return text.replace(DELETE, function (whole, id) { return document.getElementById(id) ? whole : ""; });
       },
