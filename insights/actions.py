@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from challenges.models import Obstacle
+from insights.duplicates import after_post, similar_context
 from insights.errors import ActionRefused
 from insights.live import publish
 from insights.models import Contribution, ContributionEdit, Theme, Vote
@@ -144,6 +146,7 @@ def post_contribution(
                 contribution.save(update_fields=["status", "prompt"])
             contribution.workshop = locked
             _publish_card(locked, "contribution.added", contribution.mark_new())
+            transaction.on_commit(partial(after_post, locked.pk, contribution.pk))
             # What the caller keeps is a plain object: votes and merges may come to it later.
             del contribution._prefetched_objects_cache
     except IntegrityError:
@@ -238,6 +241,8 @@ def publish_cards(
             "log": recent_log(workshop),
             "spotlight_changed": spotlight,
             "spotlight": spotlight_of(workshop) if spotlight else None,
+            # A card merged, hidden or restored changes the console's probable duplicates.
+            **similar_context(workshop),
         },
     )
 

@@ -197,7 +197,43 @@ class Index:
     _data: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _indices: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _indptr: list[int] = field(default_factory=lambda: [0])
+    # Each post's probable duplicates among the others (at DUPLICATE_THRESHOLD or more),
+    # found once, as the post arrives.
+    pairs: dict[int, set[int]] = field(default_factory=dict)
+    last_pk: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_many(self, posts: Sequence[tuple[int, str]]) -> list[int]:
+        """Add new posts (id, text) and find their pairs: one sparse product against the rows
+        already here and one among themselves. The ids that gained a pair."""
+        posts = [(pk, text) for pk, text in posts if pk not in self.texts]
+        if not posts:
+            return []
+        rows = vectors([text for _, text in posts], self.language)
+        with self.lock:
+            old = self.matrix()
+            old_ids = list(self.ids)
+            found = []
+            if old is not None:
+                found.append((rows @ old.T).tocoo())
+            among = (rows @ rows.T).tocoo()
+            touched: set[int] = set()
+            for i, (pk, text) in enumerate(posts):
+                self._append(pk, text, rows[i])
+                self.last_pk = max(self.last_pk, pk)
+            for product, others in ((m, old_ids) for m in found):
+                for i, j, v in zip(product.row, product.col, product.data, strict=True):
+                    if v >= DUPLICATE_THRESHOLD:
+                        self._pair(posts[i][0], others[j], touched)
+            for i, j, v in zip(among.row, among.col, among.data, strict=True):
+                if i < j and v >= DUPLICATE_THRESHOLD:
+                    self._pair(posts[i][0], posts[j][0], touched)
+        return sorted(touched)
+
+    def _pair(self, a: int, b: int, touched: set[int]) -> None:
+        self.pairs.setdefault(a, set()).add(b)
+        self.pairs.setdefault(b, set()).add(a)
+        touched.update((a, b))
 
     def add(self, pk: int, text: str) -> None:
         with self.lock:
@@ -241,11 +277,11 @@ class Index:
         return [(ids[i], float(found[i])) for i in order if found[i] > 0]
 
 
-_INDEXES: dict[int, Index] = {}
+_INDEXES: dict[object, Index] = {}
 _INDEXES_LOCK = threading.Lock()
 
 
-def workshop_index(workshop_id: int, language: str, posts: Iterable[tuple[int, str]]) -> Index:
+def workshop_index(workshop_id: object, language: str, posts: Iterable[tuple[int, str]]) -> Index:
     """This process's index of a workshop, brought up to date with `posts` (id, text): a
     post it has seen already costs a dictionary look-up, a new one its vector."""
     with _INDEXES_LOCK:

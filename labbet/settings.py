@@ -186,6 +186,9 @@ if os.environ.get("EMAIL_FILE_PATH"):  # for the file-based backend (one file pe
 
 # Product limits.
 LABBET_MAX_CONTRIBUTION_LENGTH = env_int("LABBET_MAX_CONTRIBUTION_LENGTH", 400)
+# Similar posts (insights/duplicates.py) are compared in a background thread after the post
+# commits, so its answer never waits for the comparison.
+LABBET_SIMILAR_IN_BACKGROUND = env_bool("LABBET_SIMILAR_IN_BACKGROUND", True)
 LABBET_REPLAY_LIMIT = 200  # more missed events than this: the client gets a fresh wall instead
 LABBET_PUBLIC_URL = os.environ.get("LABBET_PUBLIC_URL", "").rstrip("/")
 # Anyone may create a labber account at /accounts/signup/ (otherwise staff create them).
