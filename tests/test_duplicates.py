@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from insights.actions import set_status
 from insights.duplicates import duplicate_groups
 from insights.models import Contribution, LiveEvent
 from tests.factories import make_user, make_workshop, post
@@ -58,7 +59,7 @@ def test_labber_merges_a_group_in_one_move(client, room):
         post(workshop, text=text)
     page = client.get(reverse("workshops:console", args=[workshop.code])).content.decode()
     form = re.search(
-        r'<li class="similar-card" data-similar-card="%d">.*?</form>' % seed.pk, page, re.S
+        rf'<li class="similar-card" data-similar-card="{seed.pk}">.*?</form>', page, re.S
     )
     fields = re.findall(r'name="(keep|v|selected)" value="([^"]+)"', form.group(0))
     data = {"keep": [], "v": [], "selected": []}
@@ -76,11 +77,9 @@ def test_labber_merges_a_group_in_one_move(client, room):
 
 
 def test_a_hidden_card_leaves_its_group(room):
-    workshop, seed = room
+    workshop, _seed = room
     twin = post(workshop, text=NEAR[0])
     assert len(duplicate_groups(workshop)) == 1
-    from insights.actions import set_status
-
     set_status(twin, Contribution.Status.HIDDEN, None)
     assert duplicate_groups(workshop) == []
 
