@@ -15,9 +15,11 @@ from insights import similarity
 from insights.live import publish
 from insights.models import Contribution
 from workshops.log import card_version
-from workshops.models import Workshop
+from workshops.models import Participant, Workshop
 
 logger = logging.getLogger(__name__)
+# "Very close": the phone's offer asks a little more than the console's mark.
+OFFER_THRESHOLD = 0.8
 # One thread: comparisons of one process run one after another, off the post's answer.
 _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labbet-similar")
 
@@ -68,6 +70,32 @@ def duplicate_groups(workshop: Workshop) -> list[list[Contribution]]:
             groups.append(group)
     groups.sort(key=lambda g: max(c.created_at for c in g), reverse=True)
     return groups
+
+
+def similar_on_wall(
+    workshop: Workshop, text: str, author: Participant | None = None
+) -> Contribution | None:
+    """The visible card most like `text` (someone else's), when it is very close: what a
+    phone is offered to give a dot instead. None when there is none or the check fails: the
+    offer never blocks a post."""
+    try:
+        index = _index(workshop)
+        close = [pk for pk, score in index.scores(text)[:5] if score >= OFFER_THRESHOLD]
+        if not close:
+            return None
+        cards = Contribution.objects.filter(
+            workshop=workshop,
+            pk__in=close,
+            status=Contribution.Status.VISIBLE,
+            merged_into__isnull=True,
+        )
+        if author is not None:
+            cards = cards.exclude(author=author)
+        found = {c.pk: c for c in cards}
+        return next((found[pk] for pk in close if pk in found), None)
+    except Exception:
+        logger.exception("the similar-post check failed; the post goes through")
+        return None
 
 
 def similar_context(workshop: Workshop) -> dict[str, Any]:
