@@ -78,6 +78,8 @@ def similar_on_wall(
     """The visible card most like `text` (someone else's), when it is very close: what a
     phone is offered to give a dot instead. None when there is none or the check fails: the
     offer never blocks a post."""
+    if not settings.LABBET_SIMILAR_POSTS:
+        return None
     try:
         index = _index(workshop)
         close = [pk for pk, score in index.scores(text)[:5] if score >= OFFER_THRESHOLD]
@@ -122,6 +124,8 @@ def compare_new_post(workshop_id: int, contribution_id: int) -> None:
 def after_post(workshop_id: int, contribution_id: int) -> None:
     """Run on commit: in the background (the post's answer does not wait), or inline where
     the tests want the outcome before they look."""
+    if not settings.LABBET_SIMILAR_POSTS:
+        return
     if settings.LABBET_SIMILAR_IN_BACKGROUND:
         _BACKGROUND.submit(compare_new_post, workshop_id, contribution_id)
     else:
