@@ -82,7 +82,7 @@ def similar_on_wall(
         return None
     try:
         index = _index(workshop)
-        close = [pk for pk, score in index.scores(text)[:5] if score >= OFFER_THRESHOLD]
+        close = [pk for pk, score in index.scores(text, limit=5) if score >= OFFER_THRESHOLD]
         if not close:
             return None
         cards = Contribution.objects.filter(

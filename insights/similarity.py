@@ -14,6 +14,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
@@ -180,6 +181,13 @@ def vectors(texts: Sequence[str], language: str) -> sparse.csr_matrix:
     return vectoriser(language).transform(texts)
 
 
+@lru_cache(maxsize=256)
+def row(text: str, language: str) -> sparse.csr_matrix:
+    """One text's vector, remembered: a post is vectorised once for the phone's offer and
+    again, after commit, for the console's groups; the second time is free."""
+    return vectors([text], language)
+
+
 def similarity(a: str, b: str, language: str) -> float:
     m = vectors([a, b], language)
     return float(m[0].multiply(m[1]).sum())
@@ -209,7 +217,10 @@ class Index:
         posts = [(pk, text) for pk, text in posts if pk not in self.texts]
         if not posts:
             return []
-        rows = vectors([text for _, text in posts], self.language)
+        if len(posts) == 1:
+            rows = row(posts[0][1], self.language)
+        else:
+            rows = vectors([text for _, text in posts], self.language)
         with self.lock:
             old = self.matrix()
             old_ids = list(self.ids)
@@ -264,9 +275,9 @@ class Index:
         shape = (len(self.ids), vectoriser(self.language).n_features)
         return sparse.csr_matrix((self._data, self._indices, np.array(self._indptr)), shape=shape)
 
-    def scores(self, text: str) -> list[tuple[int, float]]:
-        """Every post here with its likeness to `text`, most alike first."""
-        query = vectors([text], self.language)
+    def scores(self, text: str, limit: int | None = None) -> list[tuple[int, float]]:
+        """The posts here most like `text` (all, or the `limit` best), most alike first."""
+        query = row(text, self.language)
         with self.lock:
             m = self.matrix()
             if m is None:
@@ -274,6 +285,8 @@ class Index:
             found = (m @ query.T).toarray().ravel()
             ids = list(self.ids)
         order = np.argsort(-found, kind="stable")
+        if limit is not None:
+            order = order[:limit]
         return [(ids[i], float(found[i])) for i in order if found[i] > 0]
 
 
