@@ -116,9 +116,10 @@ def compare_new_post(workshop_id: int, contribution_id: int) -> None:
             publish(workshop, "similar.changed", similar_context(workshop))
     except Exception:  # a failed comparison never costs the post anything
         logger.exception("comparing post %s failed", contribution_id)
-    finally:
         if settings.LABBET_SIMILAR_IN_BACKGROUND:
-            close_old_connections()
+            close_old_connections()  # a broken connection is not kept for the next post
+    # Otherwise the one background thread keeps its connection: opening one per post would
+    # cost more than the comparison.
 
 
 def after_post(workshop_id: int, contribution_id: int) -> None:
