@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.clients import POST_OVER, AppClient
+from bench.clients import POST_OVER, AppClient, thought
 from bench.load import percentile
 from bench.servers import ROOT, Sampler, app_server, pin_generator
 
@@ -32,7 +32,7 @@ async def _burst(client: AppClient, posters: int, sampler: Sampler) -> tuple[lis
 
     async def one(i: int) -> None:
         started = time.monotonic()
-        if await client.post(i, f"bench-{i} burst"):
+        if await client.post(i, thought(i, "burst")):
             answered.append(time.monotonic() - started)
 
     await asyncio.gather(*(one(i) for i in range(posters)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import random
 import re
 import uuid
 from collections import Counter, deque
@@ -231,3 +232,13 @@ class RawClient:
             await self.control.close()
         if self.reader is not None:
             self.reader.cancel()
+
+
+def thought(i: int, tail: str = "a thought from the bench") -> str:
+    """Post i's text: "bench-<i>" (how a frame is matched to its post) and words of its own,
+    so that no two posts look alike to the similar-post check (insights/duplicates.py), as
+    in a real room most do not; otherwise every post would be offered its twin instead."""
+    rng = random.Random(i)
+    letters = "abcdefghijklmnopqrstuvwxyzåäö"
+    words = ("".join(rng.choice(letters) for _ in range(rng.randint(4, 9))) for _ in range(6))
+    return f"bench-{i} {tail} {' '.join(words)}"

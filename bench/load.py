@@ -20,7 +20,7 @@ from typing import Any
 
 import psutil
 
-from bench.clients import AppClient, Client, Endpoint, RawClient
+from bench.clients import AppClient, Client, Endpoint, RawClient, thought
 from bench.servers import ROOT, Sampler, app_server, cpu_seconds, raw_server
 from bench.sockets import Listener
 
@@ -339,7 +339,7 @@ async def post_open_loop(
     answered: list[float] = [math.nan] * total
 
     async def post(i: int) -> None:
-        accepted[i] = await client.post(i, f"bench-{i} a thought from the bench")
+        accepted[i] = await client.post(i, thought(i))
         answered[i] = clock() - scheduled[i]
 
     tasks = []

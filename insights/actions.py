@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from challenges.models import Obstacle
 from insights import crowd
+from insights.duplicates import after_post, similar_context
 from insights.errors import ActionRefused
 from insights.live import publish
 from insights.models import Contribution, ContributionEdit, Theme, Vote
@@ -146,6 +148,7 @@ def post_contribution(
             contribution.workshop = locked
             crowd.note(locked, author, "posts", crowd.same_text(text), contribution)
             _publish_card(locked, "contribution.added", contribution.mark_new())
+            transaction.on_commit(partial(after_post, locked.pk, contribution.pk))
             # What the caller keeps is a plain object: votes and merges may come to it later.
             del contribution._prefetched_objects_cache
     except IntegrityError:
@@ -240,6 +243,8 @@ def publish_cards(
             "log": recent_log(workshop),
             "spotlight_changed": spotlight,
             "spotlight": spotlight_of(workshop) if spotlight else None,
+            # A card merged, hidden or restored changes the console's probable duplicates.
+            **similar_context(workshop),
         },
     )
 

@@ -192,6 +192,11 @@ globals().update(email_config())
 
 # Product limits.
 LABBET_MAX_CONTRIBUTION_LENGTH = env_int("LABBET_MAX_CONTRIBUTION_LENGTH", 400)
+# Similar posts (insights/duplicates.py) are compared in a background thread after the post
+# commits, so its answer never waits for the comparison.
+LABBET_SIMILAR_IN_BACKGROUND = env_bool("LABBET_SIMILAR_IN_BACKGROUND", True)
+# Off: no similar-post check at all (no console groups, no phone offer); for measuring its cost.
+LABBET_SIMILAR_POSTS = env_bool("LABBET_SIMILAR_POSTS", True)
 LABBET_REPLAY_LIMIT = 200  # more missed events than this: the client gets a fresh wall instead
 LABBET_PUBLIC_URL = os.environ.get("LABBET_PUBLIC_URL", "").rstrip("/")
 # Anyone may create a labber account at /accounts/signup/ (otherwise staff create them).

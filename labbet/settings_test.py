@@ -23,3 +23,5 @@ LANGUAGE_CODE = "en"
 # repeat after each test's rollback): the suite runs without them, and tests/test_limits.py
 # sets the ones it checks with override_settings.
 LABBET_RATE_LIMITS: dict = {}
+# Similar posts are compared inline after commit: a test sees the outcome before it looks.
+LABBET_SIMILAR_IN_BACKGROUND = False

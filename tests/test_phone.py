@@ -172,7 +172,10 @@ def test_a_post_reads_the_workshop_once_and_moves_the_cursor_in_one_statement(
     workshop = make_workshop()
     join(client, workshop)
     post_form(client, workshop, client_key="warm-up")
-    with django_assert_max_num_queries(13) as queries:
+    # 15: the phone's "something similar" offer (insights/duplicates.py) brings this
+    # process's index of the wall up to date with posts that came meanwhile, and, as here
+    # where the same text was posted before, reads the close cards to offer one.
+    with django_assert_max_num_queries(15) as queries:
         response = post_form(client, workshop, client_key="counted")
     assert response.status_code == 200
     sql = [q["sql"] for q in queries.captured_queries]

@@ -225,6 +225,9 @@ def region_context(
         context["spotlight"] = spotlight_of(workshop)
     if view == "console":
         context.update(console_context(workshop))
+        from insights.duplicates import similar_context  # the domain's read side, as below
+
+        context.update(similar_context(workshop))
     # Voting (issue 5): the projector's and the console's ranking, a phone's own dots.
     from insights.votes import voting_context
 

@@ -3,6 +3,7 @@ from django.urls import path
 from workshops.views import (
     challenger,
     console,
+    console_assist,
     console_cards,
     console_room,
     dashboard,
@@ -97,6 +98,11 @@ urlpatterns = [
         "w/<str:code>/console/themes/clear/",
         console_cards.themes_clear,
         name="console-themes-clear",
+    ),
+    path(
+        "w/<str:code>/console/themes/proposals/",
+        console_assist.theme_proposals,
+        name="console-theme-proposals",
     ),
     path("w/<str:code>/console/c/<int:pk>/status/", console_cards.status, name="console-status"),
     path("w/<str:code>/console/c/<int:pk>/edit/", console_cards.edit, name="console-edit"),

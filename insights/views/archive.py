@@ -28,9 +28,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from insights.models import Claim, Contribution, Vote
+from insights.tried import archive_claim, archived_suggestions, tried_elsewhere
 from workshops.models import Workshop
-from workshops.report import claim_data, claims_prefetch, participant_data
-from workshops.report_sections import claim_view, person_view
+from workshops.report import claims_prefetch
 
 PAGE_SIZE = 20
 MAX_WORDS = 8
@@ -44,16 +44,6 @@ ORDER = (
     "id",
 )
 FTS_CONFIG = {Workshop.Language.SV: "swedish", Workshop.Language.EN: "english"}
-
-
-def archived_suggestions() -> QuerySet[Contribution]:
-    return Contribution.objects.filter(
-        kind=Contribution.Kind.SUGGESTION,
-        status=Contribution.Status.VISIBLE,
-        merged_into__isnull=True,
-        workshop__status=Workshop.Status.CLOSED,
-        workshop__report_public=True,
-    )
 
 
 class ArchiveFilterForm(forms.Form):
@@ -163,12 +153,6 @@ def report_links(workshops: set[Workshop]) -> dict[int, str]:
     }
 
 
-def archive_claim(claim: Claim) -> dict[str, Any]:
-    """A claim in the report's own shape, so both pages tell its story the same way."""
-    receiver = person_view(participant_data(claim.receiver))
-    return claim_view(claim_data(claim, lambda _person: None), receiver)
-
-
 def archive(request: HttpRequest) -> HttpResponse:
     form = ArchiveFilterForm(request.GET or None)
     page = Paginator(
@@ -178,11 +162,13 @@ def archive(request: HttpRequest) -> HttpResponse:
         PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     links = report_links({c.workshop for c in page})
+    tried = tried_elsewhere(list(page))
     items = [
         {
             "suggestion": c,
             "report_url": links.get(c.workshop_id),
             "claims": [archive_claim(claim) for claim in c.claims.all()],
+            "tried": tried.get(c.pk, []),
         }
         for c in page
     ]

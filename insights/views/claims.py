@@ -17,6 +17,7 @@ from insights.actions_claims import claim_suggestion, withdraw_claim
 from insights.errors import ActionRefused
 from insights.forms_claims import ClaimForm
 from insights.models import Claim, Contribution
+from insights.tried import tried_elsewhere
 from insights.views.votes import first_error, refusal_status
 from insights.votes import ranked_suggestions, tallies_public
 from workshops.access import get_workshop_or_404, labber_participant
@@ -50,6 +51,7 @@ def item_context(
         contribution,
     )
     contribution.my_claim = contribution.claims.filter(receiver=receiver).first()
+    contribution.tried = tried_elsewhere([contribution]).get(contribution.pk, [])
     return {
         "workshop": workshop,
         "participant": receiver,
@@ -69,8 +71,10 @@ def handover(request: HttpRequest, code: str) -> HttpResponse:
     cursor = workshop.live_seq
     suggestions = ranked_suggestions(workshop, by_votes=tallies_public(workshop))
     mine = {c.contribution_id: c for c in Claim.objects.filter(receiver=receiver)}
+    tried = tried_elsewhere(suggestions)
     for suggestion in suggestions:
         suggestion.my_claim = mine.get(suggestion.pk)
+        suggestion.tried = tried.get(suggestion.pk, [])
     return render(
         request,
         "workshops/receiver_room.html",

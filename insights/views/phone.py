@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from insights.actions import check_can_post
+from insights.duplicates import similar_on_wall
 from insights.errors import ActionRefused
 from insights.forms import ContributionForm
 from insights.models import Contribution
@@ -72,10 +73,22 @@ def handle_post(
     form = ContributionForm(data, workshop=workshop)
     if not form.is_valid():
         return form, None
+    if not data.get("anyway"):
+        # Very like a card on the wall: offer it (a dot instead, or send anyway); the text
+        # stays in the form, and the next send goes through. A resend of a saved post is
+        # its answer, not an offer.
+        form.offer = similar_on_wall(workshop, form.cleaned_data["text"], participant)
+        if form.offer is not None and not _is_resend(participant, form):
+            return form, None
     contribution, _created = form.save(participant)
     if contribution is None:
         return form, None
     return blank_form(workshop, participant, previous=form), contribution
+
+
+def _is_resend(participant: Participant, form: ContributionForm) -> bool:
+    key = form.cleaned_data.get("client_key")
+    return bool(key) and Contribution.objects.filter(author=participant, client_key=key).exists()
 
 
 def submit_post(workshop: Workshop, participant: Participant, data: dict, oob: bool = False) -> str:
@@ -98,4 +111,5 @@ def post(request: HttpRequest, code: str) -> HttpResponse:
     if sent is not None:
         messages.success(request, _("Thank you! Your post arrived."))
         return redirect("workshops:join", code=workshop.code)
-    return phone_page(request, workshop, participant, form=form, status=400)
+    status = 200 if getattr(form, "offer", None) else 400
+    return phone_page(request, workshop, participant, form=form, status=status)

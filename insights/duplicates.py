@@ -1,0 +1,133 @@
+"""Probable duplicates on a workshop's wall, found as posts arrive: the console's "similar to
+N others" groups, side by side, merged by a labber in one move (nothing merges by itself)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+
+from insights import similarity
+from insights.live import publish
+from insights.models import Contribution
+from workshops.log import card_version
+from workshops.models import Participant, Workshop
+
+logger = logging.getLogger(__name__)
+# "Very close": the phone's offer asks a little more than the console's mark.
+OFFER_THRESHOLD = 0.8
+# One thread: comparisons of one process run one after another, off the post's answer.
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labbet-similar")
+
+
+def _index(workshop: Workshop) -> similarity.Index:
+    # Keyed by the workshop's creation too: a test database reuses primary keys.
+    key = (workshop.pk, workshop.created_at)
+    index = similarity.workshop_index(key, workshop.language, ())
+    new = Contribution.objects.filter(workshop=workshop, pk__gt=index.last_pk).order_by("pk")
+    index.add_many(list(new.values_list("pk", "text")))
+    return index
+
+
+def _on_the_wall(workshop: Workshop, among: Iterable[int]) -> dict[int, Contribution]:
+    """Those of `among` a labber can still merge: not hidden, not merged already."""
+    cards = (
+        Contribution.objects.filter(workshop=workshop, merged_into__isnull=True, pk__in=among)
+        .exclude(status=Contribution.Status.HIDDEN)
+        .select_related("author")
+        .order_by("created_at", "pk")
+    )
+    return {c.pk: c for c in cards}
+
+
+def duplicate_groups(workshop: Workshop) -> list[list[Contribution]]:
+    """Groups of cards that are probably the same idea, the newest group first; in each, the
+    first posted first (the one to keep, unless the labber picks another)."""
+    index = _index(workshop)
+    paired = [pk for pk, others in index.pairs.items() if others]
+    cards = _on_the_wall(workshop, paired) if paired else {}
+    seen: set[int] = set()
+    groups = []
+    for pk in cards:
+        if pk in seen or not index.pairs.get(pk):
+            continue
+        group, todo = [], [pk]
+        while todo:
+            at = todo.pop()
+            if at in seen or at not in cards:
+                continue
+            seen.add(at)
+            group.append(cards[at])
+            todo.extend(index.pairs.get(at, ()))
+        if len(group) > 1:
+            group.sort(key=lambda c: (c.created_at, c.pk))
+            for card in group:
+                card.version = card_version(card)
+            groups.append(group)
+    groups.sort(key=lambda g: max(c.created_at for c in g), reverse=True)
+    return groups
+
+
+def similar_on_wall(
+    workshop: Workshop, text: str, author: Participant | None = None
+) -> Contribution | None:
+    """The visible card most like `text` (someone else's), when it is very close: what a
+    phone is offered to give a dot instead. None when there is none or the check fails: the
+    offer never blocks a post."""
+    if not settings.LABBET_SIMILAR_POSTS:
+        return None
+    try:
+        index = _index(workshop)
+        close = [pk for pk, score in index.scores(text, limit=5) if score >= OFFER_THRESHOLD]
+        if not close:
+            return None
+        cards = Contribution.objects.filter(
+            workshop=workshop,
+            pk__in=close,
+            status=Contribution.Status.VISIBLE,
+            merged_into__isnull=True,
+        )
+        if author is not None:
+            cards = cards.exclude(author=author)
+        found = {c.pk: c for c in cards}
+        return next((found[pk] for pk in close if pk in found), None)
+    except Exception:
+        logger.exception("the similar-post check failed; the post goes through")
+        return None
+
+
+def similar_context(workshop: Workshop) -> dict[str, Any]:
+    return {"duplicate_groups": duplicate_groups(workshop)}
+
+
+def compare_new_post(workshop_id: int, contribution_id: int) -> None:
+    """After a post commits: compare it with the wall, and when it has probable duplicates,
+    show the console the new groups."""
+    try:
+        workshop = Workshop.objects.get(pk=workshop_id)
+        index = _index(workshop)
+        if not index.pairs.get(contribution_id):
+            return
+        with transaction.atomic():
+            publish(workshop, "similar.changed", similar_context(workshop))
+    except Exception:  # a failed comparison never costs the post anything
+        logger.exception("comparing post %s failed", contribution_id)
+        if settings.LABBET_SIMILAR_IN_BACKGROUND:
+            close_old_connections()  # a broken connection is not kept for the next post
+    # Otherwise the one background thread keeps its connection: opening one per post would
+    # cost more than the comparison.
+
+
+def after_post(workshop_id: int, contribution_id: int) -> None:
+    """Run on commit: in the background (the post's answer does not wait), or inline where
+    the tests want the outcome before they look."""
+    if not settings.LABBET_SIMILAR_POSTS:
+        return
+    if settings.LABBET_SIMILAR_IN_BACKGROUND:
+        _BACKGROUND.submit(compare_new_post, workshop_id, contribution_id)
+    else:
+        compare_new_post(workshop_id, contribution_id)
