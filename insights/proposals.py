@@ -18,6 +18,9 @@ from workshops.models import Workshop
 
 MAX_THEMES = 6
 LABEL_WORDS = 2
+# A label's words are the telling ones of four letters or more where the cluster has them:
+# "få", "nya", "all" weigh much in a short post and name nothing.
+LABEL_MIN_LENGTH = 4
 
 
 @dataclass
@@ -57,7 +60,9 @@ def propose(texts: list[str], language: str) -> list[tuple[str, list[int]]]:
             continue
         inside = np.asarray(weights[members].mean(axis=0)).ravel()
         telling = inside - 0.5 * overall
-        top = [vocabulary[i] for i in np.argsort(-telling, kind="stable")[:LABEL_WORDS]]
+        ranked = [vocabulary[i] for i in np.argsort(-telling, kind="stable")]
+        long_words = [w for w in ranked if len(w) >= LABEL_MIN_LENGTH]
+        top = (long_words if len(long_words) >= LABEL_WORDS else ranked)[:LABEL_WORDS]
         label = " · ".join(w.capitalize() if n == 0 else w for n, w in enumerate(top))
         found.append((label, members))
     found.sort(key=lambda item: (-len(item[1]), item[0]))
