@@ -129,7 +129,11 @@ def test_labber_steers_the_room_from_the_console(new_context, live_server):
     assert "A labber will put it on the wall shortly" in anna.locator(".post-confirm").inner_text()
     card_on(console, "Pilots with citizens").wait_for(timeout=LIVE)
     assert "card--pending" in card_on(console, "Pilots with citizens").get_attribute("class")
-    projector.wait_for_timeout(1000)
+    # The projector and the other phone have had the pending post's event (their cursor is
+    # the console's) and show nothing of it.
+    seq = console.locator("body").get_attribute("data-cursor")
+    for page in (projector, bo):
+        page.locator(f'body[data-cursor="{seq}"]').wait_for(state="attached", timeout=LIVE)
     assert card_on(projector, "Pilots with citizens").count() == 0
     assert card_on(bo, "Pilots with citizens").count() == 0
 
