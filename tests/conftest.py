@@ -3,6 +3,7 @@ headless Chromium. Absent binaries skip with a reason, or fail under REQUIRE_SER
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -65,6 +66,24 @@ def redis_server():
         require_or_skip(str(exc))
     yield server
     server.stop()
+
+
+_redis_databases = itertools.count(1)
+
+
+def fresh_redis_url(server) -> str:
+    """A Redis database of its own on the suite's server, emptied: each set of server
+    processes starts with no channel groups, presence or rate-limit counters of an earlier
+    test's (whose participants had the same ids in a database of their own)."""
+    import redis
+
+    url = server.url.rsplit("/", 1)[0] + f"/{next(_redis_databases) % 16}"
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return url
 
 
 def _fresh_database_url(tmp: Path) -> str:

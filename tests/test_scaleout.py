@@ -17,7 +17,7 @@ import websockets
 
 from labbet.services import free_port
 from tests.clients import Phone
-from tests.conftest import prepare_database, server_env, start_daphne
+from tests.conftest import fresh_redis_url, prepare_database, server_env, start_daphne
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 CURSOR = re.compile(r"^<!--c:(\d+)")
@@ -36,7 +36,9 @@ def two_processes(postgres_server, redis_server):
     with psycopg.connect(postgres_server.url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     tmp = Path(tempfile.mkdtemp(prefix="labbet-scale-"))
-    env = server_env(tmp, postgres_server.url.rsplit("/", 1)[0] + f"/{name}", redis_server.url)
+    env = server_env(
+        tmp, postgres_server.url.rsplit("/", 1)[0] + f"/{name}", fresh_redis_url(redis_server)
+    )
     prepare_database(env)
     ports = [free_port(), free_port()]
     processes = [start_daphne(env, port, tmp / f"daphne-{port}.log") for port in ports]
@@ -57,7 +59,15 @@ def two_processes(postgres_server, redis_server):
 def test_a_post_through_one_process_reaches_every_socket_on_both_once(two_processes):
     first, second = two_processes
     phones = [Phone(first), Phone(first), Phone(second), Phone(second), Phone(second)]
-    texts = [f"Via process one, post {i}" for i in range(5)]
+    # Five different ideas: near-duplicates would also tell the consoles of a similar group
+    # (insights/duplicates.py), one more frame each.
+    texts = [
+        "Cykelbanor längs hela kusten",
+        "Öppna data om luftkvaliteten",
+        "Fler bänkar i stadsparken",
+        "Skolmat från lokala bönder",
+        "Nattbussar till förorterna",
+    ]
     received: list[list[str]] = [[] for _ in phones]
 
     async def run() -> None:

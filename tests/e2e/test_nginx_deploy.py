@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from labbet.services import free_port, wait_for_port
-from tests.conftest import require_or_skip
+from tests.conftest import fresh_redis_url, require_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.services]
 
@@ -164,7 +164,9 @@ def deployment(tmp_path_factory, postgres_server, redis_server):
     tmp = tmp_path_factory.mktemp("nginx")
     https, http, one, two = free_port(), free_port(), free_port(), free_port()
     base = f"https://127.0.0.1:{https}"
-    env = documented_env(tmp, base, fresh_database(postgres_server.url), redis_server.url)
+    env = documented_env(
+        tmp, base, fresh_database(postgres_server.url), fresh_redis_url(redis_server)
+    )
     # labbet-migrate.service first, as systemd orders it, then the demo workshop.
     for command in unit_lines("labbet-migrate.service", "ExecStart="):
         subprocess.run(as_here(command), cwd=ROOT, env=env, check=True, capture_output=True)
