@@ -301,6 +301,7 @@ MATRIX: dict[str, list[Case]] = {
     "workshops:console": [get(LABBERS, code)],
     "workshops:console-preview": [get(LABBERS, code)],
     "workshops:console-log": [get(LABBERS, code)],
+    "workshops:console-theme-proposals": [get(LABBERS, code)],
     "workshops:console-undo": [post_(LABBERS, lambda w: {"code": w.code, "pk": w.log_entry})],
     "workshops:console-phase": [console_move({"phase": "insights"})],
     "workshops:console-prompt": [console_move({"text": "Who?"})],

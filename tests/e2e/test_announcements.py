@@ -57,6 +57,7 @@ def post_burst(browser, base: str, kinds: list[str], tag: str, pause: float) -> 
                     "kind": kind,
                     "text": f"Snabb tanke {tag} {i}",
                     "client_key": uuid.uuid4().hex,
+                    "anyway": "1",  # numbered near-twins: past the offer of a similar card
                 },
             )
             assert response.ok, response.status
