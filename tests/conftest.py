@@ -208,6 +208,16 @@ def _language_of_the_suite():
 
 
 @pytest.fixture(autouse=True)
+def _an_empty_cache():
+    # The room's renders are cached per workshop and cursor (workshops.regions.phone_room);
+    # a rolled-back test's workshop must not lend its wall to the next test's.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _live_server_helper():
     # pytest-django's helper of this name gives every test that uses a fixture called
     # `live_server` a test database; ours is a separate daphne process with its own database.

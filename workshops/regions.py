@@ -7,9 +7,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, QuerySet, Value
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from challenges.models import Challenge, Obstacle
@@ -25,6 +27,10 @@ WALL_LIMIT = 500
 # The console shows what waits and what was hidden as well, so its columns run longer.
 CONSOLE_COLUMN_SIZE = 60
 CONSOLE_LOG_SIZE = 30
+# The room as every phone sees it, kept this long per (workshop, cursor, language): a hall
+# that scans the QR code together is served one render. Every change moves the cursor (a new
+# key); the time limit only bounds what a change made without an event could leave stale.
+ROOM_CACHE_SECONDS = 30
 
 
 def contributions_for(workshop: Workshop, view: str) -> QuerySet[Contribution]:
@@ -273,9 +279,61 @@ def spotlight_of(workshop: Workshop) -> Contribution | None:
     return label_cards([found])[0] if found else None
 
 
+def phone_room(workshop: Workshop, cursor: int, oob: bool = False) -> dict[str, SafeString]:
+    """The parts of the phone's page that are the same for every phone in the room (its
+    prompt with the timer, and the wall), in the current language, rendered once per change
+    and kept in the cache (Redis in a scale-out, this process's memory embedded). The
+    per-person parts (the form, one's own dots) are rendered per request.
+
+    `cursor` is the room's event cursor read before this call: what the cache holds for it
+    was rendered at that cursor or later, and a phone replays everything after its cursor
+    (replaying an event already shown changes nothing), as with a render of its own."""
+    born = int(workshop.created_at.timestamp() * 1e6)  # a reused id is another workshop
+    key = f"room:{workshop.pk}.{born}:{cursor}:phone{':oob' if oob else ''}:"
+    key += translation.get_language()
+    if workshop.timer_ends_at is not None:
+        # A running countdown's clock text, and the lock at zero, move with time.
+        key += f":{int(timezone.now().timestamp())}"
+    parts = cache.get(key)
+    if parts is None:
+        context = region_context(workshop, "phone")
+        context["oob"] = oob
+        parts = {
+            "prompt": render_to_string("workshops/_phone_prompt.html", context),
+            "wall": render_to_string("workshops/_phone_wall.html", context),
+        }
+        cache.set(key, {k: str(v) for k, v in parts.items()}, ROOM_CACHE_SECONDS)
+    return {name: mark_safe(html) for name, html in parts.items()}  # noqa: S308 (rendered)
+
+
 def render_region(
     workshop: Workshop, view: str, participant: Participant | None = None, oob: bool = False
 ) -> str:
+    if view == "phone":
+        context = phone_context(workshop, participant, oob)
+        return render_to_string("workshops/_phone_live.html", context)
     context = region_context(workshop, view, participant)
     context["oob"] = oob
     return render_to_string(f"workshops/_{view}_live.html", context)
+
+
+def phone_context(
+    workshop: Workshop, participant: Participant | None, oob: bool = False
+) -> dict[str, Any]:
+    """A phone's page or fresh region: the room's part from the cache, the person's own
+    part (their dots) rendered for them."""
+    from insights.votes import vote_panel_context
+
+    # The cursor is read before the wall: whatever commits in between is replayed, not lost.
+    cursor = workshop.live_seq
+    context = {
+        "workshop": workshop,
+        "view": "phone",
+        "participant": participant,
+        "cursor": cursor,
+        "oob": oob,
+        "room": phone_room(workshop, cursor, oob),  # the same for every phone: rendered once
+    }
+    if participant is not None and workshop.voting_open:
+        context.update(vote_panel_context(workshop, participant))
+    return context

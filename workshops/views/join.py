@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 
 from workshops.access import get_workshop_or_404, join_audience
 from workshops.models import Participant, Workshop
-from workshops.regions import region_context
+from workshops.regions import phone_context
 
 
 def use_workshop_language(request: HttpRequest, workshop: Workshop) -> None:
@@ -29,13 +29,10 @@ def phone_page(
 ) -> HttpResponse:
     from insights.views.phone import blank_form, post_form_context
 
-    # The cursor is read before the wall: whatever commits in between is replayed, not lost.
-    cursor = workshop.live_seq
-    context = region_context(workshop, "phone", participant)
+    context = phone_context(workshop, participant)
     context.update(
         post_form_context(workshop, participant, form or blank_form(workshop, participant))
     )
-    context["cursor"] = cursor
     return render(request, "workshops/phone.html", context, status=status)
 
 
