@@ -245,6 +245,8 @@ def test_redis_dies_and_comes_back_under_two_processes_and_nothing_is_lost(
     assert all(c == 1 for c in counts.values()), f"lost or doubled: {counts}"
     assert report["frames per socket"] == [{}] * 4, "a socket missed or repeated a post"
     assert report["healthz after"] == 200
+    # A phone that scans the code during the outage gets its page (rendered without the cache).
+    assert report["new phone joins during outage"] is True, report
     # A post saved while Redis is down is acknowledged (the broadcast fails after commit,
     # not the request), and the room sees it without waiting for a later event to show the gap.
     assert all(s == 200 for s in report["statuses during outage"]), report

@@ -3,6 +3,7 @@ htmx response and by a socket's fresh refresh alike (one template per thing)."""
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +19,8 @@ from challenges.models import Challenge, Obstacle
 from insights.models import Contribution, Theme
 from workshops.log import annotate
 from workshops.models import LogEntry, Participant, Workshop
+
+logger = logging.getLogger(__name__)
 
 PHONE_WALL_SIZE = 60
 # The projector pages through its wall (static/js/projector.js), so it gets the whole wall up
@@ -294,7 +297,7 @@ def phone_room(workshop: Workshop, cursor: int, oob: bool = False) -> dict[str, 
     if workshop.timer_ends_at is not None:
         # A running countdown's clock text, and the lock at zero, move with time.
         key += f":{int(timezone.now().timestamp())}"
-    parts = cache.get(key)
+    parts = _cached(key)
     if parts is None:
         context = region_context(workshop, "phone")
         context["oob"] = oob
@@ -302,8 +305,25 @@ def phone_room(workshop: Workshop, cursor: int, oob: bool = False) -> dict[str, 
             "prompt": render_to_string("workshops/_phone_prompt.html", context),
             "wall": render_to_string("workshops/_phone_wall.html", context),
         }
-        cache.set(key, {k: str(v) for k, v in parts.items()}, ROOM_CACHE_SECONDS)
+        _keep(key, {k: str(v) for k, v in parts.items()})
     return {name: mark_safe(html) for name, html in parts.items()}  # noqa: S308 (rendered)
+
+
+def _cached(key: str) -> Any:
+    try:
+        return cache.get(key)
+    except Exception:
+        # Redis in a scale-out; while it is down every phone gets a render of its own rather
+        # than an error page (as labbet.limits lets people in).
+        logger.warning("room cache unavailable; rendering without it", exc_info=True)
+        return None
+
+
+def _keep(key: str, value: Any) -> None:
+    try:
+        cache.set(key, value, ROOM_CACHE_SECONDS)
+    except Exception:
+        logger.warning("room cache unavailable; the render is not kept", exc_info=True)
 
 
 def render_region(
