@@ -22,6 +22,19 @@ logger = logging.getLogger(__name__)
 OFFER_THRESHOLD = 0.8
 # One thread: comparisons of one process run one after another, off the post's answer.
 _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labbet-similar")
+# Only a serving process compares in the background (labbet/asgi.py says so): a command or
+# a shell compares inline, since its background thread would outlive it, and a publish at
+# interpreter shutdown can no longer schedule its send.
+_serving = False
+
+
+def compare_in_background() -> None:
+    global _serving
+    _serving = True
+
+
+def _in_background() -> bool:
+    return settings.LABBET_SIMILAR_IN_BACKGROUND and _serving
 
 
 def _index(workshop: Workshop) -> similarity.Index:
@@ -116,7 +129,7 @@ def compare_new_post(workshop_id: int, contribution_id: int) -> None:
             publish(workshop, "similar.changed", similar_context(workshop))
     except Exception:  # a failed comparison never costs the post anything
         logger.exception("comparing post %s failed", contribution_id)
-        if settings.LABBET_SIMILAR_IN_BACKGROUND:
+        if _in_background():
             close_old_connections()  # a broken connection is not kept for the next post
     # Otherwise the one background thread keeps its connection: opening one per post would
     # cost more than the comparison.
@@ -127,7 +140,7 @@ def after_post(workshop_id: int, contribution_id: int) -> None:
     the tests want the outcome before they look."""
     if not settings.LABBET_SIMILAR_POSTS:
         return
-    if settings.LABBET_SIMILAR_IN_BACKGROUND:
+    if _in_background():
         _BACKGROUND.submit(compare_new_post, workshop_id, contribution_id)
     else:
         compare_new_post(workshop_id, contribution_id)

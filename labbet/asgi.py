@@ -51,6 +51,10 @@ from labbet import accesslog  # noqa: E402
 
 accesslog.install()  # before daphne builds its access log (see the module)
 
+from insights.duplicates import compare_in_background  # noqa: E402
+
+compare_in_background()  # a post's answer never waits for the similar-posts comparison
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
