@@ -205,7 +205,9 @@
   document.addEventListener("labbet:timerdone", function (evt) {
     var url = evt.target.dataset && evt.target.dataset.expireUrl;
     if (url && window.htmx) {
-      htmx.ajax("POST", url, { source: evt.target, target: "#console-message", swap: "innerHTML" });
+      // A failed request rejects the promise with nothing; htmx:sendError reports it.
+      htmx.ajax("POST", url, { source: evt.target, target: "#console-message", swap: "innerHTML" })
+        .catch(function () {});
     }
   });
 

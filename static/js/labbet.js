@@ -229,7 +229,10 @@
   }
 
   function sendOverHttp(f) {
-    htmx.ajax("POST", f.dataset.postUrl, { source: f, target: "#post-form", swap: "outerHTML" });
+    // htmx.ajax's promise is rejected (with nothing) when the request fails; htmx:sendError
+    // has told the person by then, so the rejection is not an error of the page.
+    htmx.ajax("POST", f.dataset.postUrl, { source: f, target: "#post-form", swap: "outerHTML" })
+      .catch(function () {});
   }
 
   // ws-send posts over the open socket; when it is down, the same form goes over HTTP.

@@ -79,7 +79,6 @@ CONNECTION_LOST = (
     r"WebSocket connection to .* failed|console error: \[object Event\]"
     r"|htmx:(afterRequest|sendError)"
     r"|net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE|SOCKET_NOT_CONNECTED)"
-    r"|page error: undefined$"
 )
 
 
