@@ -374,21 +374,46 @@ def same_person(participant: Participant) -> QuerySet[Participant]:
     )
 
 
-def set_muted(participant: Participant, muted: bool, actor: Participant | None) -> Participant:
+def set_muted(
+    participant: Participant,
+    muted: bool,
+    actor: Participant | None,
+    *,
+    hide_posts: bool = False,
+) -> tuple[Participant, int]:
     """Stop (or let again) one person posting, on every phone of theirs that is known; what
-    they already posted stays as it is."""
+    they already posted stays as it is, unless `hide_posts` takes it off the wall too (on
+    every phone of theirs alike: one person flooding the wall from several phones). Returns
+    the participant and how many posts were hidden; one log entry, undone as one."""
     with transaction.atomic():
         workshop = _locked_workshop(participant.workshop)
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
         if participant.role != Participant.Role.AUDIENCE:
             raise ActionRefused(_("Only someone in the audience can be muted."), "role")
-        if participant.muted == muted:
-            return participant
-        people = list(same_person(participant).select_for_update().filter(muted=not muted))
+        hide_posts = hide_posts and muted
+        if participant.muted == muted and not hide_posts:
+            return participant, 0
+        everyone = list(same_person(participant).select_for_update())
+        people = [person for person in everyone if person.muted != muted]
         for person in people:
             person.muted = muted
             person.save(update_fields=["muted"])
         participant.muted = muted
+        hidden: list[Contribution] = []
+        if hide_posts:
+            hidden = list(
+                Contribution.objects.select_for_update(of=("self",)).filter(
+                    author__in=everyone,
+                    workshop=workshop,
+                    merged_into__isnull=True,
+                    status__in=[Contribution.Status.VISIBLE, Contribution.Status.PENDING],
+                )
+            )
+        diffs = []
+        for contribution in hidden:
+            diffs.append(_diff(contribution, {"status": contribution.status}, {"status": "hidden"}))
+            contribution.status = Contribution.Status.HIDDEN
+            contribution.save(update_fields=["status", "updated_at"])
         last = participant.contributions.order_by("-created_at").first()
         log_change(
             workshop,
@@ -399,15 +424,19 @@ def set_muted(participant: Participant, muted: bool, actor: Participant | None) 
                 {"id": person.pk, "before": {"muted": not muted}, "after": {"muted": muted}}
                 for person in people
             ],
+            **({"contributions": diffs} if diffs else {}),
         )
-        # The console marks their cards; the phones and the projector see no change.
+        # The console marks their cards; the phones and the projector see no change, unless
+        # their cards were hidden.
         cards = list(
-            Contribution.objects.filter(author__in=people, merged_into__isnull=True).order_by(
+            Contribution.objects.filter(author__in=everyone, merged_into__isnull=True).order_by(
                 "-created_at"
             )[:60]
         )
+        shown = {card.pk for card in cards}
+        cards += [card for card in hidden if card.pk not in shown]
         publish_cards(workshop, cards)
-    return participant
+    return participant, len(hidden)
 
 
 def merge_contributions(

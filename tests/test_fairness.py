@@ -154,3 +154,64 @@ def test_a_mute_reaches_the_persons_other_phones_where_they_are_known():
     entry = LogEntry.objects.get(action="mute")
     undo(workshop, entry.pk, labber)
     assert not Participant.objects.filter(muted=True).exists()
+
+
+def test_a_labber_mutes_and_hides_one_persons_flood_from_every_phone_of_theirs():
+    """Someone floods the wall from two cookies of one browser session: one press on one of
+    their cards mutes both phones and takes every post of theirs off the wall; a stranger's
+    post stays, and one undo brings it all back."""
+    lena = make_user("lena")
+    workshop = make_workshop(labber_user=lena)
+    first = make_audience(workshop)
+    first.session_key = "s-flood"
+    first.save()
+    second = Participant.objects.create(
+        workshop=workshop, role=Participant.Role.AUDIENCE, session_key="s-flood"
+    )
+    floods = [
+        post(workshop, phone, text=f"Köp min produkt nu {n}")
+        for n, phone in enumerate([first, second, first, second])
+    ]
+    stranger_post = post(workshop, make_audience(workshop), text="Dela data mellan kommuner")
+
+    console = Client(HTTP_ACCEPT_LANGUAGE="en")
+    console.force_login(lena)
+    response = console.post(
+        reverse("workshops:console-mute", args=[workshop.code, floods[1].pk]),
+        {"on": "1", "hide": "1"},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert "Muted, and 4 posts of theirs hidden" in response.content.decode()
+    statuses = dict(Contribution.objects.values_list("pk", "status"))
+    assert {statuses[c.pk] for c in floods} == {"hidden"}
+    assert statuses[stranger_post.pk] == "visible"
+    assert set(Participant.objects.filter(muted=True).values_list("pk", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
+    # Every screen is told: the wall loses the cards.
+    event = LiveEvent.objects.filter(workshop=workshop).order_by("-seq").first()
+    assert event.kind == "contribution.updated"
+    entry = LogEntry.objects.get(action="mute")
+    assert len(entry.data["contributions"]) == 4
+    console_page = console.get(reverse("workshops:console", args=[workshop.code])).content
+    assert "muted the author of" in console_page.decode()
+    assert "hid 4 posts of theirs" in console_page.decode()
+
+    labber = workshop.participants.get(role=Participant.Role.LABBER)
+    undo(workshop, entry.pk, labber)
+    statuses = dict(Contribution.objects.values_list("pk", "status"))
+    assert {statuses[c.pk] for c in floods} == {"visible"}
+    assert not Participant.objects.filter(muted=True).exists()
+
+
+def test_mute_and_hide_of_a_person_already_muted_still_hides_their_posts():
+    workshop = make_workshop(labber_user=make_user("lena"))
+    labber = workshop.participants.get(role=Participant.Role.LABBER)
+    phone = make_audience(workshop)
+    card = post(workshop, phone, text="Spam")
+    set_muted(phone, True, labber)
+    _person, hidden = set_muted(phone, True, labber, hide_posts=True)
+    card.refresh_from_db()
+    assert hidden == 1 and card.status == "hidden"

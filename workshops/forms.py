@@ -174,6 +174,13 @@ class ToggleForm(CardForm):
     on = OnField()
 
 
+class MuteForm(ToggleForm):
+    # "Mute and hide all their posts": the wall is cleared of one person's flood at once.
+    hide = forms.TypedChoiceField(
+        choices=BINARY, coerce=lambda v: v == "1", required=False, empty_value=False
+    )
+
+
 class EditForm(CardForm):
     text = TextField(
         max_length=settings.LABBET_MAX_CONTRIBUTION_LENGTH,

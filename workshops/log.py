@@ -151,6 +151,13 @@ def describe(entry: LogEntry) -> str:
         if data.get("before") == "pending":
             return _("%(who)s approved %(post)s") % params
         return _("%(who)s restored %(post)s") % params
+    if action == "mute" and data.get("contributions"):
+        count = len(data["contributions"])
+        return ngettext(
+            "%(who)s muted the author of %(post)s and hid %(count)d post of theirs",
+            "%(who)s muted the author of %(post)s and hid %(count)d posts of theirs",
+            count,
+        ) % {**params, "count": count}
     if action == "merge":
         count = len(data.get("merged", []))
         return ngettext(

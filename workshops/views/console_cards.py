@@ -6,11 +6,20 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from insights import actions
 from insights.errors import ActionRefused
 from insights.models import Contribution
-from workshops.forms import EditForm, MergeForm, StatusForm, ThemeForm, ToggleForm, cleaned
+from workshops.forms import (
+    EditForm,
+    MergeForm,
+    MuteForm,
+    StatusForm,
+    ThemeForm,
+    ToggleForm,
+    cleaned,
+)
 from workshops.models import Participant, Workshop
 from workshops.views.console import console_move
 
@@ -66,10 +75,20 @@ def pin(request: HttpRequest, workshop: Workshop, labber: Participant, pk: int) 
 @console_move
 def mute(request: HttpRequest, workshop: Workshop, labber: Participant, pk: int) -> str:
     contribution = _contribution(workshop, pk)
-    data = cleaned(ToggleForm(request.POST))
+    data = cleaned(MuteForm(request.POST))
     if contribution.author is None:
         raise ActionRefused(_("This post has no author to mute."))
-    actions.set_muted(contribution.author, data["on"], labber)
+    _person, hidden = actions.set_muted(
+        contribution.author, data["on"], labber, hide_posts=data["hide"]
+    )
+    if data["on"] and data["hide"]:
+        return ngettext(
+            "Muted, and %(count)d post of theirs hidden, from every phone of theirs that is "
+            "known. Undo in the log brings it back.",
+            "Muted, and %(count)d posts of theirs hidden, from every phone of theirs that is "
+            "known. Undo in the log brings them back.",
+            hidden,
+        ) % {"count": hidden}
     if data["on"]:
         return _("Muted: that phone cannot post any more. What it posted stays as it is.")
     return _("That phone can post again.")
