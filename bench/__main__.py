@@ -322,6 +322,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "growth, lost frames and capacity warnings",
     )
     parser.add_argument(
+        "--english",
+        type=float,
+        default=0.2,
+        help="share of the phones that read English in the Swedish demo workshop (default "
+        "0.2): their pages and sockets ask for English, so every event is rendered in both",
+    )
+    parser.add_argument(
         "--resume-flood",
         type=int,
         default=0,
@@ -401,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.posters,
                     post_over=args.post_over,
                     resume_flood=args.resume_flood,
+                    english=args.english,
                 )
                 print(
                     f"bench: {mode}, {phones} phones, {args.rate:g} posts/s for {seconds:g} s"

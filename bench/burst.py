@@ -53,12 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--posters", type=int, default=200)
     parser.add_argument("--post-over", choices=POST_OVER, default="http")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--english", type=float, default=0.2, help="share of the posters reading English"
+    )
     args = parser.parse_args(argv)
     pin_generator()
     with app_server() as server:
         sampler = Sampler(server.pids)
         sampler.start()
-        client = AppClient(server, threads=args.posters, over=args.post_over)
+        client = AppClient(server, threads=args.posters, over=args.post_over, english=args.english)
         try:
             answered, cost = asyncio.run(burst(client, args.posters, sampler))
         finally:
@@ -67,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "posters": args.posters,
         "post_over": args.post_over,
+        "english": args.english,
         "accepted": len(answered),
         "failures": dict(client.failures),
         "post_p50_ms": ms[50],

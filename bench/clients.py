@@ -49,6 +49,7 @@ class Session:
     sessionid: str
     csrftoken: str
     cursor: int
+    language: str = "sv"
     # Posting over the socket: the phone's own socket, and its posts waiting for an answer.
     listener: Listener | None = None
     answers: deque[tuple[str, asyncio.Future[bool]]] = field(default_factory=deque)
@@ -63,10 +64,15 @@ class AppClient:
     Posters post as the phone's page does: over their open socket (`over="socket"`: the
     form's ws-send), or over HTTP (`over="http"`: the page's path when its socket is down)."""
 
-    def __init__(self, server: Server, threads: int = 64, over: str = "socket") -> None:
+    def __init__(
+        self, server: Server, threads: int = 64, over: str = "socket", english: float = 0.0
+    ) -> None:
         if over not in POST_OVER:
             raise ValueError(f"post over one of {POST_OVER}, not {over!r}")
         self.over = over
+        # This share of the phones read English in the Swedish demo workshop: their pages and
+        # sockets ask for it as a phone's browser does (Accept-Language, the page's `lang`).
+        self.english = english
         self.server = server
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
         self.posters: list[Session] = []
@@ -75,10 +81,14 @@ class AppClient:
     def _origin(self, port: int) -> str:
         return f"http://127.0.0.1:{port}"
 
-    def _join(self, port: int) -> Session:
+    def language(self, index: int) -> str:
+        """Every phone whose index crosses the next multiple of 1/english reads English."""
+        return "en" if int((index + 1) * self.english) > int(index * self.english) else "sv"
+
+    def _join(self, port: int, language: str = "sv") -> Session:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         try:
-            conn.request("GET", f"/j/{CODE}/")
+            conn.request("GET", f"/j/{CODE}/", headers={"Accept-Language": language})
             response = conn.getresponse()
             body = response.read()
         finally:
@@ -91,15 +101,20 @@ class AppClient:
         match = CURSOR.search(body)
         if "sessionid" not in cookies or "csrftoken" not in cookies or match is None:
             raise ConnectionRefusedError("the phone page set no session/CSRF cookie or cursor")
-        return Session(port, cookies["sessionid"].value, cookies["csrftoken"].value, int(match[1]))
+        return Session(
+            port, cookies["sessionid"].value, cookies["csrftoken"].value, int(match[1]), language
+        )
 
     async def _join_async(self, index: int) -> Session:
         port = self.server.ports[index % len(self.server.ports)]
-        return await asyncio.get_running_loop().run_in_executor(self.pool, self._join, port)
+        language = self.language(index)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.pool, self._join, port, language
+        )
 
     async def phone(self, index: int) -> Endpoint:
         s = await self._join_async(index)
-        url = f"ws://127.0.0.1:{s.port}/ws/w/{CODE}/?view=phone&cursor={s.cursor}"
+        url = f"ws://127.0.0.1:{s.port}/ws/w/{CODE}/?view=phone&lang={s.language}&cursor={s.cursor}"
         return Endpoint(url, self._origin(s.port), {"Cookie": f"sessionid={s.sessionid}"})
 
     def projector(self) -> Endpoint:
@@ -123,7 +138,7 @@ class AppClient:
             if not answer.done():  # one that timed out keeps its place in the order
                 answer.set_result(f'data-sent-key="{key}"' in text)
 
-        url = f"ws://127.0.0.1:{s.port}/ws/w/{CODE}/?view=phone&cursor={s.cursor}"
+        url = f"ws://127.0.0.1:{s.port}/ws/w/{CODE}/?view=phone&lang={s.language}&cursor={s.cursor}"
         headers = {"Cookie": f"sessionid={s.sessionid}"}
         s.listener = await Listener.open(url, self._origin(s.port), headers, on_text)
 

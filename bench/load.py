@@ -61,6 +61,8 @@ class Config:
     # loop while the room posts (not counted among the room's sockets).
     resume_flood: int = 0
     resume_every: float = 0.01  # seconds between one flood socket's messages
+    # This share of the phones (and posters) read English in the Swedish workshop.
+    english: float = 0.2
 
     def __post_init__(self) -> None:
         self.posters = posters_needed(self.rate, self.seconds, self.posters)
@@ -591,7 +593,11 @@ def measure(
         sampler = Sampler(server.pids)
         sampler.start()
         try:
-            client: Client = RawClient(server) if raw else AppClient(server, over=config.post_over)
+            client: Client = (
+                RawClient(server)
+                if raw
+                else AppClient(server, over=config.post_over, english=config.english)
+            )
             result = asyncio.run(run(client, config, sampler, soak, services, services_core))
         finally:
             sampler.stop()
