@@ -141,16 +141,22 @@
     return el && document.contains(el) && !el.disabled && !el.closest("[hidden], [inert]") &&
       el.getClientRects().length > 0;
   }
+  // A focus that found nowhere to go waits this long for the next swap: a region replaced
+  // by its loading shell (voting opened again) gets its content a moment later.
+  var FOCUS_WAITS_MS = 3000;
   function saveFocus() {
     var el = document.activeElement;
-    if (!el || el === body || el === document.documentElement) { savedFocus = savedFocus || null; return; }
+    if (!el || el === body || el === document.documentElement) {
+      if (savedFocus && Date.now() - savedFocus.at > FOCUS_WAITS_MS) savedFocus = null;
+      return;
+    }
     var anchor = el.parentElement && el.parentElement.closest("[id]");
-    savedFocus = { el: el, id: el.id, anchor: anchor ? anchor.id : null, sig: signature(el) };
+    savedFocus = { el: el, id: el.id, anchor: anchor ? anchor.id : null, sig: signature(el), at: Date.now() };
   }
   function restoreFocus() {
     var saved = savedFocus;
     savedFocus = null;
-    if (!saved) return;
+    if (!saved || Date.now() - saved.at > FOCUS_WAITS_MS) return;
     var active = document.activeElement;
     if (active && active !== body && document.contains(active)) return;   // not lost
     if (document.contains(saved.el)) return;   // still there: the person moved on
@@ -177,6 +183,7 @@
       }
     }
     if (target && document.contains(target)) target.focus({ preventScroll: true });
+    else savedFocus = saved;   // nowhere yet: the next swap may bring it
   }
   body.addEventListener("htmx:beforeSwap", saveFocus);
   body.addEventListener("htmx:wsBeforeMessage", saveFocus);

@@ -127,6 +127,16 @@ def test_the_focus_stays_with_a_phones_posts_and_dots_and_a_receivers_claim(
     phone.locator("#dots-left", has_text="0").wait_for()
     wait_focus_in(phone, f"#{item}")
 
+    # The labber gives everyone a third dot meanwhile: the panel is replaced by its loading
+    # shell and then by the person's own dots; the focus waits for it and returns there.
+    live_server.shell(
+        "from workshops.models import Workshop\nfrom insights.votes import open_voting\n"
+        "open_voting(Workshop.objects.get(code='STAD26'), None, dots_per_person=3,"
+        " dots_per_suggestion=3)"
+    )
+    phone.locator("#dots-left", has_text="1 of 3").wait_for()
+    wait_focus_in(phone, f"#{item}")
+
     # "0 dots from you" keeps to one line beside or above the buttons.
     mine = phone.locator(".vote-item__mine").nth(1)
     line = mine.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
