@@ -185,7 +185,7 @@ def prepare_database(env: dict) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def _close_the_socket_threads_connection(request):
     """The websocket side keeps its database connection open in asgiref's one thread-sensitive
-    worker thread (labbet/db.py); close it before the test database is dropped (PostgreSQL
+    worker thread (live/db.py); close it before the test database is dropped (PostgreSQL
     refuses to drop a database that still has a session)."""
     request.getfixturevalue("django_db_setup")  # set up first, so torn down after this
     yield
