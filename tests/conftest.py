@@ -20,8 +20,8 @@ import pytest
 
 from labbet.services import (
     ServiceUnavailable,
-    daphne_args,
     free_port,
+    serve_command,
     start_postgres,
     start_redis,
     wait_for_port,
@@ -149,10 +149,10 @@ def server_env(
 def start_daphne(
     env: dict, port: int, log: Path, ping: tuple[int, int] = (15, 30)
 ) -> subprocess.Popen:
-    """daphne as `make run` starts it; `ping` is (interval, timeout) of its heartbeats."""
-    daphne = shutil.which("daphne", path=str(Path(sys.executable).parent)) or "daphne"
+    """daphne as `make run` starts it (live/serve.py); `ping` is (interval, timeout) of its
+    heartbeats."""
     process = subprocess.Popen(
-        [daphne, *daphne_args("127.0.0.1", port, ping)],
+        serve_command("127.0.0.1", port, ping),
         cwd=ROOT,
         env=env,
         stdout=log.open("ab"),
