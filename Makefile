@@ -7,7 +7,8 @@ PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 PROD_STAMP := $(VENV)/.installed-prod
 LOCK   := requirements.lock
-# As labbet/services.py's daphne_args(): a listen queue for a join storm, heartbeats.
+# As labbet/services.py's daphne_args(): a listen queue for a join storm, heartbeats. The server
+# runs as `python -m live.serve` (daphne's own command line, after what only a server sets).
 DAPHNE_ARGS = -e tcp:port=$(PORT):interface=$(HOST):backlog=2048 --websocket_connect_timeout 30 \
 	--ping-interval 15 --ping-timeout 30 labbet.asgi:application
 
@@ -32,7 +33,7 @@ run: setup
 	@echo "  Health:            http://$(HOST):$(PORT)/healthz"
 	@echo "  (phones on the venue wifi: HOST=0.0.0.0 ALLOWED_HOSTS=<this machine's address> make run)"
 	@echo "Serving on http://$(HOST):$(PORT)/ — Ctrl-C stops."
-	$(BIN)/daphne $(DAPHNE_ARGS)
+	$(BIN)/python -m live.serve $(DAPHNE_ARGS)
 
 # Production: exactly the runtime set pinned in requirements.lock, every file checked against
 # its hash; no development tools. The systemd units run what this installs.
@@ -54,7 +55,7 @@ serve: install
 	@$(BIN)/python manage.py preflight --host $(HOST) --port $(PORT)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/daphne $(DAPHNE_ARGS)
+	$(BIN)/python -m live.serve $(DAPHNE_ARGS)
 
 system-deps:
 	@bash scripts/system-deps.sh

@@ -47,7 +47,7 @@ def main() -> None:
     figures = []
     for n in range(args.rounds):
         if views:  # said again each round, as a process serving those screens does
-            from insights.live import live_group, mark_present
+            from live.events import live_group, mark_present
 
             mark_present([live_group(workshop.pk, view, "en") for view in views])
         started = time.process_time()

@@ -43,6 +43,14 @@ def pin_generator() -> None:
         os.sched_setaffinity(0, {GENERATOR_CORE})
 
 
+def server_entry(app_dir: Path) -> list[str]:
+    """How `make serve` starts the app in `app_dir`: `python -m live.serve`, or daphne's own
+    script for a version of the app from before live/serve.py (`--app-dir` of an old commit)."""
+    if (app_dir / "live" / "serve.py").exists():
+        return [str(BIN / "python"), "-m", "live.serve"]
+    return [str(BIN / "daphne")]
+
+
 def pinned(command: list[str]) -> list[str]:
     if PINNING and shutil.which("taskset"):
         return ["taskset", "-c", str(SERVER_CORE), *command]
@@ -289,7 +297,7 @@ def app_server(
         server.projector_key = match[1]
         for _ in range(processes):
             port = free_port()
-            daphne = [str(BIN / "daphne"), *daphne_args("127.0.0.1", port)]
+            daphne = [*server_entry(app_dir), *daphne_args("127.0.0.1", port)]
             with server.log.open("ab") as log:
                 server.processes.append(
                     subprocess.Popen(

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
-from insights.models import Claim, Contribution, ContributionEdit, FollowUp, LiveEvent, Theme, Vote
+from insights.models import Claim, Contribution, ContributionEdit, FollowUp, Theme, Vote
 
 
 class ContributionEditInline(admin.TabularInline):
@@ -65,10 +65,3 @@ class ClaimAdmin(admin.ModelAdmin):
     search_fields = ("contribution__text", "receiver__organisation", "note")
     raw_id_fields = ("contribution", "receiver")
     inlines = [FollowUpInline]
-
-
-@admin.register(LiveEvent)
-class LiveEventAdmin(admin.ModelAdmin):
-    list_display = ("workshop", "seq", "kind", "created_at")
-    list_filter = ("kind",)
-    raw_id_fields = ("workshop",)

@@ -1,5 +1,6 @@
-"""The workshop's websocket: authorise, join the view's group, replay what a client missed,
-forward frames, and hand posts to the same form and action as the HTTP path."""
+"""The workshop's websocket: authorise, choose the language, join the view's group (the live
+app's LiveConsumer: the hub, replays, fresh regions), and hand posts to the same form and
+action as the HTTP path."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from urllib.parse import parse_qs
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -21,10 +21,9 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from insights.fanout import get_hub, server_protocol
-from insights.live import frame, live_group, missed_events
 from labbet import limits
-from labbet.db import socket_database_sync_to_async as database_sync_to_async
+from live.consumers import LiveConsumer
+from live.db import socket_database_sync_to_async as database_sync_to_async
 from workshops.access import find_workshop, screen_access, still_allowed
 from workshops.models import Participant, Workshop
 from workshops.regions import render_region
@@ -103,13 +102,7 @@ def _access(scope: dict, workshop: Workshop, view: str, key: str | None) -> Acce
     return Access(workshop, participant, view) if allowed else CLOSE_FORBIDDEN
 
 
-class WorkshopConsumer(AsyncWebsocketConsumer):
-    # No channel of its own: the process's Hub relays frames (see insights/fanout.py).
-    channel_layer_alias = "labbet-no-per-socket-channel"
-
-    group: str | None = None
-    wire = None
-    participant_id: int | None = None
+class WorkshopConsumer(LiveConsumer):
     session_key: str | None = None
 
     async def connect(self) -> None:
@@ -133,28 +126,14 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
         self.drops = Budget(*settings.LABBET_SOCKET_DROPS)
         # Frames a socket may be sent again on request: one full replay per refresh period.
         self.replays = Budget(settings.LABBET_REPLAY_LIMIT, settings.LABBET_SOCKET_REFRESH_EVERY)
-        self.refreshed_at = -float("inf")
         self.told_to_slow_down = False
-        self.language = self.chosen_language(params) or access.workshop.language
-        current = access.workshop.live_seq
-        # A cursor from the future (a database restored from a backup) counts as "seen all".
-        self.sent_seq = min(cursor, current) if cursor is not None else current
-        self.replaying = True
-        self.buffer: list[tuple[int, str]] = []
-        # The hub writes live frames straight to daphne's protocol (see insights/fanout.py).
-        self.wire = server_protocol(self.scope.get("labbet.server_send"))
-        self.group = live_group(access.workshop.pk, view, self.language)
-        # Join before reading what was missed: nothing can fall between the two.
-        hub = get_hub()
-        await hub.join(self.group, self, start=current)
+        language = self.chosen_language(params) or access.workshop.language
+        await self.join_live(
+            access.workshop.pk, view, language, cursor, current=access.workshop.live_seq
+        )
         await self.accept()
         await self.count_session_socket()
-        if self.sent_seq >= hub.position(self.group):
-            # The usual case (a phone that just loaded the page): nothing was missed, and all
-            # that comes next arrives through the hub; no second database round.
-            await self.flush_buffer()
-        else:
-            await self.catch_up(self.sent_seq)
+        await self.start_live()
 
     def chosen_language(self, params: dict[str, list[str]]) -> str | None:
         """The language of the page that opened the socket (its `lang`), else the one its
@@ -181,8 +160,7 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
             await oldest.close(code=CLOSE_TOO_MANY)
 
     async def disconnect(self, code: int) -> None:
-        if self.group is not None:
-            await get_hub().leave(self.group, self)
+        await super().disconnect(code)
         sockets = _session_sockets.get(self.session_key or "")
         if sockets is not None:
             with contextlib.suppress(ValueError):  # closed as the oldest: already taken out
@@ -190,48 +168,9 @@ class WorkshopConsumer(AsyncWebsocketConsumer):
             if not sockets:
                 _session_sockets.pop(self.session_key, None)
 
-    async def resume(self, cursor: int) -> None:
-        """What the client says it missed, at no more cost than that, and bounded: frames this
-        socket never sent are not missed; within LABBET_SOCKET_REFRESH_EVERY seconds a socket
-        is sent again at most LABBET_REPLAY_LIMIT frames, and a gap too large to replay gets
-        a fresh region at most once. Past that the request is dropped: the live frames that
-        follow keep the screen current, and its next gap asks again."""
-        cursor = min(cursor, self.sent_seq)
-        missed = self.sent_seq - cursor
-        if missed <= 0:
-            return
-        if missed > settings.LABBET_REPLAY_LIMIT:
-            if time.monotonic() - self.refreshed_at < settings.LABBET_SOCKET_REFRESH_EVERY:
-                return
-        elif not self.replays.take(missed):
-            return
-        await self.catch_up(cursor)
-
-    async def catch_up(self, cursor: int) -> None:
-        self.replaying = True
-        workshop_id, view = self.access.workshop.pk, self.access.view
-        frames, current = await database_sync_to_async(missed_events)(
-            workshop_id, view, self.language, cursor
-        )
-        if frames is None:
-            self.refreshed_at = time.monotonic()
-            html = await database_sync_to_async(self.render_refresh)()
-            await self.send(text_data=frame(current, html, refresh=True))
-            self.sent_seq = current
-        else:
-            for seq, text in frames:
-                await self.send(text_data=text)
-                self.sent_seq = seq
-        await self.flush_buffer()
-
-    async def flush_buffer(self) -> None:
-        """Send what the hub held back during the replay, and let it send directly again."""
-        while self.buffer:
-            seq, text = self.buffer.pop(0)
-            if seq > self.sent_seq:
-                self.sent_seq = seq
-                await self.send(text_data=text)
-        self.replaying = False
+    def replay_allowed(self, missed: int) -> bool:
+        # One full replay per refresh period (LiveConsumer.resume says the rest).
+        return self.replays.take(missed)
 
     def render_refresh(self) -> str:
         workshop = Workshop.objects.get(pk=self.access.workshop.pk)

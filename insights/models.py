@@ -1,5 +1,6 @@
 """What the room says (insights, suggestions), how it is grouped and prioritised, who takes it
-forward (claims, follow-ups), and the live events that carry every change to the screens."""
+forward (claims, follow-ups). The live events that carry every change to the screens are the
+`live` app's (live/models.py)."""
 
 from __future__ import annotations
 
@@ -246,26 +247,3 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d} {self.get_status_display()}"
-
-
-class LiveEvent(models.Model):
-    """One change pushed to the screens, with the fragments rendered for each view.
-
-    Kept so that a reconnecting client can be sent exactly what it missed (by cursor)."""
-
-    workshop = models.ForeignKey(
-        "workshops.Workshop", on_delete=models.CASCADE, related_name="live_events"
-    )
-    seq = models.PositiveBigIntegerField()
-    kind = models.CharField(max_length=40)
-    fragments = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["workshop", "seq"]
-        constraints = [
-            models.UniqueConstraint(fields=["workshop", "seq"], name="live_event_seq_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.workshop_id}#{self.seq} {self.kind}"

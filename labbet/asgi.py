@@ -29,10 +29,7 @@ def weak_secret_key(key: str) -> None:
             )
 
 
-# The GIL's switch interval, 5 ms by default, is how long a thread that comes back from the
-# database waits while the event loop fans a frame out to a thousand sockets; a request makes
-# dozens of such calls. Measured with `make bench`: see the issue notes.
-sys.setswitchinterval(float(os.environ.get("LABBET_SWITCH_INTERVAL", "0.0005")))
+# The GIL's switch interval is set by the server's entry point (live/serve.py).
 try:
     settings.INSTALLED_APPS  # noqa: B018 - read the environment now, to fail with its message
     try:
@@ -64,7 +61,7 @@ from labbet.routing import websocket_urlpatterns  # noqa: E402
 
 class KeepServerSend:
     """Keeps the server's own `send` in the scope before the session middleware wraps it, so
-    the live fan-out can write frames to the socket directly (insights/fanout.py)."""
+    the live fan-out can write frames to the socket directly (live/wire.py: server_protocol)."""
 
     def __init__(self, app):
         self.app = app

@@ -10,7 +10,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from insights.fanout import local_socket_count
+from live.hub import local_socket_count
 
 
 def _database_ok() -> str | None:

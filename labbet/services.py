@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -26,8 +27,8 @@ DAPHNE_CONNECT_TIMEOUT = 30
 
 
 def daphne_args(host: str, port: int, ping: tuple[int, int] = (15, 30)) -> list[str]:
-    """daphne's arguments as `make run` and `make serve` pass them (after the executable);
-    `ping` is (interval, timeout) of the websocket heartbeats."""
+    """daphne's arguments as `make run` and `make serve` pass them (after `python -m
+    live.serve`); `ping` is (interval, timeout) of the websocket heartbeats."""
     interface = host.strip("[]").replace(":", "\\:")  # an endpoint string escapes IPv6 colons
     return [
         "-e",
@@ -40,6 +41,15 @@ def daphne_args(host: str, port: int, ping: tuple[int, int] = (15, 30)) -> list[
         str(ping[1]),
         "labbet.asgi:application",
     ]
+
+
+def serve_command(
+    host: str, port: int, ping: tuple[int, int] = (15, 30), python: str = sys.executable
+) -> list[str]:
+    """The server's whole command line as `make run` and `make serve` run it (from the project's
+    directory): live/serve.py, which sets what only a server sets and runs daphne's own
+    command line with daphne_args."""
+    return [python, "-m", "live.serve", *daphne_args(host, port, ping)]
 
 
 def free_port() -> int:

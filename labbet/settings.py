@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "workshops",
     "challenges",
     "insights",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -283,6 +284,16 @@ LABBET_SOCKET_DROPS = (50, 10)
 # A socket asking for more than LABBET_REPLAY_LIMIT missed events gets a fresh region at most
 # this often (seconds); the live frames that follow keep it current meanwhile.
 LABBET_SOCKET_REFRESH_EVERY = 10
+
+# The live layer (live/): the model whose rows are the streams live events are numbered in
+# (its `live_seq` is the cursor, its `language` the stream's own), and the views a stream's
+# screens are in; each (view, language) is one channel-layer group, rendered once.
+LABBET_LIVE_STREAM = "workshops.Workshop"
+LABBET_LIVE_VIEWS = ("phone", "projector", "console")
+# The fan-out writes prepared frames straight to daphne's websocket protocol (live/wire.py);
+# LABBET_LIVE_DIRECT_WRITE=0 sends every frame through the consumer's documented `send`
+# instead (slower, and independent of daphne's, Twisted's and autobahn's internals).
+LABBET_LIVE_DIRECT_WRITE = env_bool("LABBET_LIVE_DIRECT_WRITE", True)
 
 LOGGING = {
     "version": 1,

@@ -20,8 +20,8 @@ import pytest
 
 from labbet.services import (
     ServiceUnavailable,
-    daphne_args,
     free_port,
+    serve_command,
     start_postgres,
     start_redis,
     wait_for_port,
@@ -149,10 +149,10 @@ def server_env(
 def start_daphne(
     env: dict, port: int, log: Path, ping: tuple[int, int] = (15, 30)
 ) -> subprocess.Popen:
-    """daphne as `make run` starts it; `ping` is (interval, timeout) of its heartbeats."""
-    daphne = shutil.which("daphne", path=str(Path(sys.executable).parent)) or "daphne"
+    """daphne as `make run` starts it (live/serve.py); `ping` is (interval, timeout) of its
+    heartbeats."""
     process = subprocess.Popen(
-        [daphne, *daphne_args("127.0.0.1", port, ping)],
+        serve_command("127.0.0.1", port, ping),
         cwd=ROOT,
         env=env,
         stdout=log.open("ab"),
@@ -185,7 +185,7 @@ def prepare_database(env: dict) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def _close_the_socket_threads_connection(request):
     """The websocket side keeps its database connection open in asgiref's one thread-sensitive
-    worker thread (labbet/db.py); close it before the test database is dropped (PostgreSQL
+    worker thread (live/db.py); close it before the test database is dropped (PostgreSQL
     refuses to drop a database that still has a session)."""
     request.getfixturevalue("django_db_setup")  # set up first, so torn down after this
     yield

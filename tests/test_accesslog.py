@@ -53,9 +53,8 @@ def test_a_served_invite_link_reaches_no_log_whole():
         access_log, server_log = tmp / "access.log", tmp / "daphne.log"
         args = daphne_args("127.0.0.1", port)
         args[-1:-1] = ["--access-log", str(access_log)]
-        daphne_bin = shutil.which("daphne", path=str(Path(sys.executable).parent)) or "daphne"
         process = subprocess.Popen(
-            [daphne_bin, *args],
+            [sys.executable, "-m", "live.serve", *args],
             cwd=ROOT,
             env=env,
             stdout=server_log.open("ab"),

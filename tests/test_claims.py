@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from insights.actions_claims import claim_suggestion, post_follow_up, set_contributor_email
 from insights.errors import ActionRefused
-from insights.models import Claim, LiveEvent
+from insights.models import Claim
 from insights.votes import add_dot, open_voting
+from live.models import LiveEvent
 from tests.factories import (
     enter_by_invite,
     make_audience,

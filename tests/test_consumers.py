@@ -6,8 +6,8 @@ import json
 import pytest
 
 from insights.actions import set_status
-from insights.live import FRAME_CURSOR
 from insights.models import Contribution
+from live.events import FRAME_CURSOR
 from tests.factories import make_audience, make_receiver, make_user, make_workshop, post
 from tests.live import connect, db, frames, phone_session, send_post, user_session
 from workshops.models import Workshop

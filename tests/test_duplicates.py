@@ -10,7 +10,8 @@ from django.utils import translation
 
 from insights.actions import set_status
 from insights.duplicates import duplicate_groups
-from insights.models import Contribution, LiveEvent
+from insights.models import Contribution
+from live.models import LiveEvent
 from tests.factories import make_user, make_workshop, post
 from workshops.models import LogEntry
 

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from channels.layers import get_channel_layer
 
-from insights.fanout import Hub
+from live.hub import Hub
 
 pytestmark = pytest.mark.asyncio
 
@@ -107,8 +107,8 @@ async def test_frames_that_overtake_each_other_reach_sockets_in_cursor_order():
 async def test_a_frame_lost_on_the_way_is_read_from_the_database():
     from channels.db import database_sync_to_async
 
-    from insights.live import frame, live_group
-    from insights.models import LiveEvent
+    from live.events import frame, live_group
+    from live.models import LiveEvent
     from tests.factories import make_workshop
 
     workshop = await database_sync_to_async(make_workshop)()
@@ -170,7 +170,7 @@ async def join_wired(hub: Hub, group: str, wires: list[Wire]) -> list[Socket]:
 async def test_under_daphne_a_frame_is_framed_once_and_written_to_every_open_socket():
     import functools
 
-    from insights.fanout import server_protocol
+    from live.wire import server_protocol
 
     class Server:
         async def handle_reply(self, protocol, message):
@@ -199,12 +199,12 @@ async def test_frames_that_arrive_while_the_room_is_being_written_to_go_out_toge
 ):
     # A process that falls behind (a busy core, a burst of posts) catches up: the frames that
     # waited meanwhile reach each socket in one write, framed once for the whole room.
-    import insights.fanout as fanout
+    import live.hub as hub_module
 
-    monkeypatch.setattr(fanout, "YIELD_EVERY", 1)  # the loop runs between any two sockets
+    monkeypatch.setattr(hub_module, "YIELD_EVERY", 1)  # the loop runs between any two sockets
     writes: dict[Wire, list[list[bytes]]] = {}
     monkeypatch.setattr(
-        fanout,
+        hub_module,
         "write_prepared",
         lambda wire, frames: writes.setdefault(wire, []).append([p[1] for p in frames.prepared]),
     )
@@ -230,9 +230,9 @@ async def test_a_gap_filled_from_the_database_while_the_relay_delivers_keeps_eve
 ):
     # The relay yields to other work every YIELD_EVERY sockets; the gap filler must not slip
     # a later frame in between.
-    import insights.fanout as fanout
+    import live.hub as hub_module
 
-    monkeypatch.setattr(fanout, "YIELD_EVERY", 1)
+    monkeypatch.setattr(hub_module, "YIELD_EVERY", 1)
     hub = Hub()
     sockets = [Socket() for _ in range(20)]
     for socket in sockets:
@@ -253,7 +253,7 @@ async def test_a_prepared_frame_goes_to_the_kernel_at_once_and_the_rest_to_twist
 
     from twisted.internet.tcp import Server as TwistedTCP
 
-    from insights.fanout import Frames, write_prepared
+    from live.wire import Frames, write_prepared
 
     class Prepared:
         payloadHybi = b"\x81\x05hello"

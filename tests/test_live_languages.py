@@ -5,8 +5,8 @@ reads another), each socket gets its language's frame, and a replay comes in it 
 import pytest
 from django.core.cache import cache
 
-from insights.live import FRAME_CURSOR
-from insights.models import LiveEvent
+from live.events import FRAME_CURSOR
+from live.models import LiveEvent
 from tests.factories import make_user, make_workshop, post
 from tests.live import connect, db, frames, phone_session, user_session
 

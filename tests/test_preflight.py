@@ -72,5 +72,5 @@ def test_make_checks_before_it_says_serving(target):
     ).stdout.splitlines()
     preflight = next(i for i, s in enumerate(steps) if "manage.py preflight" in s)
     assert "--port 8123" in steps[preflight]
-    serving = [i for i, s in enumerate(steps) if "Serving on" in s or "bin/daphne" in s]
+    serving = [i for i, s in enumerate(steps) if "Serving on" in s or "live.serve" in s]
     assert serving and preflight < min(serving)

@@ -8,8 +8,9 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from insights.live import missed_events
-from insights.models import Contribution, LiveEvent
+from insights.models import Contribution
+from live.events import missed_events
+from live.models import LiveEvent
 from tests.factories import make_workshop, post
 from tests.test_deploy_timer import unit
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from insights.live import FRAME_CURSOR
+from live.events import FRAME_CURSOR
 from tests.factories import make_user, make_workshop, post
 from tests.live import connect, db, frames, phone_session
 

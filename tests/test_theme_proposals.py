@@ -8,8 +8,9 @@ import time
 import pytest
 from django.urls import reverse
 
-from insights.models import Contribution, LiveEvent, Theme
+from insights.models import Contribution, Theme
 from insights.proposals import propose, proposed_themes
+from live.models import LiveEvent
 from tests.factories import make_user
 from tests.test_report import as_demo_labber, demo_workshop
 from workshops.models import Workshop

@@ -25,7 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "locale" / "sv" / "LC_MESSAGES"
 # What makemessages should see: the apps, the templates and the entry point. (static/ only for
 # the JavaScript catalogue; tests/, bench/, var/ and .venv/ stay out.)
-SOURCE = ["labbet", "workshops", "challenges", "insights", "templates", "static", "manage.py"]
+SOURCE = [
+    "labbet",
+    "workshops",
+    "challenges",
+    "insights",
+    "live",
+    "templates",
+    "static",
+    "manage.py",
+]
 GETTEXT_TOOLS = ["xgettext", "msgmerge", "msguniq", "msgfmt"]
 
 

@@ -8,8 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from insights.errors import ActionRefused
-from insights.models import LiveEvent, Vote
+from insights.models import Vote
 from insights.votes import add_dot, close_voting, open_voting, ranked_suggestions, take_back_dot
+from live.models import LiveEvent
 from tests.factories import make_audience, make_receiver, make_user, make_workshop, post
 from workshops.models import Workshop
 

@@ -12,8 +12,8 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from insights.errors import ActionRefused
-from insights.live import close_sockets_of
 from labbet.mail import build_email
+from live.events import close_sockets_of
 from workshops.access import SESSION_KEY, session_participant
 from workshops.actions import invite_participant
 from workshops.codes import new_token

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import F
 from django.utils import timezone
 
-from insights.models import LiveEvent
+from live.models import LiveEvent
 
 
 class Command(BaseCommand):

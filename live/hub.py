@@ -8,16 +8,15 @@ hop per process per event, on the in-memory layer and across processes on Redis 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from twisted.internet.tcp import Server as TwistedTCP
 
-from labbet.db import socket_database_sync_to_async as database_sync_to_async
+from live.db import socket_database_sync_to_async as database_sync_to_async
+from live.wire import Frames, is_open, prepare, write_prepared
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +37,13 @@ RESYNC_EVERY = 2.0
 # can overtake event N by a few milliseconds; it can never commit before N.
 GAP_WAIT = 0.2
 
-# How often a process says again which (view, language) groups it serves (insights/live.py's
+# How often a process says again which (view, language) groups it serves (live/events.py's
 # PRESENCE_TTL is how long one saying lasts).
 PRESENCE_EVERY = 10.0
 
 
 # Every process's relay channel is in this group: a revoked invitation closes that person's
-# sockets wherever they are open (insights/live.py: close_sockets_of).
+# sockets wherever they are open (live/events.py: close_sockets_of).
 PEOPLE_GROUP = "labbet.people"
 
 
@@ -52,7 +51,8 @@ class Member(Protocol):
     replaying: bool
     sent_seq: int
     buffer: list[tuple[int, str]]
-    # daphne's websocket protocol (autobahn's) when the socket can be written to directly.
+    # daphne's websocket protocol (autobahn's) when the socket can be written to directly
+    # (live/wire.py: server_protocol).
     wire: Any
     participant_id: int | None
 
@@ -61,77 +61,9 @@ class Member(Protocol):
     async def close(self, code: int | bool | None = None) -> None: ...
 
 
-def server_protocol(send: Any) -> Any:
-    """The autobahn protocol behind daphne's `send` callable, or None.
-
-    daphne hands each application `partial(server.handle_reply, protocol)`; with the protocol,
-    a frame can be framed once per event (autobahn's prepareMessage, made for broadcasting) and
-    written to every socket, instead of passing through the session middleware, daphne and
-    autobahn's framing once per socket. Anything else (the test communicator, another server)
-    gets None and the consumer's own send."""
-    if not isinstance(send, functools.partial) or not send.args:
-        return None
-    protocol = send.args[0]
-    needed = ("sendPreparedMessage", "factory", "state", "STATE_OPEN")
-    if not all(hasattr(protocol, name) for name in needed):
-        return None
-    if not hasattr(protocol.factory, "prepareMessage"):
-        return None
-    return protocol
-
-
-class Frames:
-    """Consecutive frames of one group, each framed once for every socket (autobahn's
-    prepareMessage), and all of them together as the bytes of one write."""
-
-    def __init__(self, prepared: list[Any]) -> None:
-        self.prepared = prepared
-        self._payload: bytes | None = None
-
-    @property
-    def payload(self) -> bytes:
-        if self._payload is None:
-            self._payload = b"".join(frame.payloadHybi for frame in self.prepared)
-        return self._payload
-
-
-def write_prepared(wire: Any, frames: Frames) -> None:
-    """Put prepared frames on a socket the cheapest safe way: one write for all of them.
-
-    Measured under load (py-spy, `make bench`), autobahn's sendData formats a debug line per
-    call even with debug logging off, and Twisted's buffered write registers and unregisters
-    the socket with epoll for every frame: together several times the cost of the frame. On a
-    plain TCP connection with nothing waiting to go out (no compression, no queued writes),
-    the frames go to the kernel at once, as asyncio's own transports do; whatever the kernel
-    does not take is left to Twisted's buffer, in order. Anything else: autobahn's own path,
-    a frame at a time."""
-    transport = getattr(wire, "transport", None)
-    if (
-        getattr(wire, "_perMessageCompress", None) is not None
-        or getattr(wire, "send_queue", None)
-        or not isinstance(transport, TwistedTCP)
-        or not transport.connected
-        or transport.disconnecting
-        or transport.dataBuffer
-        or transport._tempDataLen
-    ):
-        for prepared in frames.prepared:
-            wire.sendPreparedMessage(prepared)
-        return
-    payload = frames.payload
-    try:
-        sent = transport.socket.send(payload)
-    except (BlockingIOError, InterruptedError):
-        sent = 0
-    except OSError:
-        return  # the peer is gone; Twisted notices on its next read and closes the socket
-    if sent < len(payload):
-        transport.write(payload[sent:])
-
-
 @dataclass
 class GroupOrder:
-    """Where a group stands in its workshop's cursor, and the frames that came early (every
+    """Where a group stands in its stream's cursor, and the frames that came early (every
     one of them after `last`: whoever adds one checks)."""
 
     last: int
@@ -161,7 +93,7 @@ class Hub:
         self.lock = asyncio.Lock()
 
     async def join(self, group: str, member: Member, start: int = 0) -> None:
-        """Add a socket; `start` is the workshop's cursor as its consumer read it."""
+        """Add a socket; `start` is the stream's cursor as its consumer read it."""
         async with self.lock:
             self.members.setdefault(group, set()).add(member)
             self.order.setdefault(group, GroupOrder(last=start))
@@ -273,11 +205,9 @@ class Hub:
                         await member.send(text_data=text)
                     continue
                 member.sent_seq = last
-                if wire.state == wire.STATE_OPEN:
+                if is_open(wire):
                     if everything is None:
-                        prepared = {
-                            seq: wire.factory.prepareMessage(text.encode()) for seq, text in batch
-                        }
+                        prepared = {seq: prepare(wire, text) for seq, text in batch}
                         everything = Frames(list(prepared.values()))
                     part = everything if due is batch else Frames([prepared[s] for s, _ in due])
                     write_prepared(wire, part)
@@ -289,9 +219,9 @@ class Hub:
 
     async def _resync(self) -> None:
         """Gaps show when the next frame arrives; this finds the ones no frame follows. A group
-        that stays behind the workshop's cursor for two rounds, with nothing on its way, reads
+        that stays behind the stream's cursor for two rounds, with nothing on its way, reads
         what it missed from the database."""
-        from insights.live import frames_between, latest_cursors, parse_group
+        from live.events import frames_between, latest_cursors, parse_group
 
         stuck: dict[str, int] = {}
         loop = asyncio.get_running_loop()
@@ -306,14 +236,14 @@ class Hub:
                 await _mark_present(list(groups))
             try:
                 latest = await database_sync_to_async(latest_cursors)(
-                    {workshop_id for workshop_id, _view, _lang in groups.values()}
+                    {stream_id for stream_id, _view, _lang in groups.values()}
                 )
             except Exception:
                 logger.warning("live: could not read the cursors to resync", exc_info=True)
                 continue
-            for group, (workshop_id, view, language) in groups.items():
+            for group, (stream_id, view, language) in groups.items():
                 order = self.order.get(group)
-                head = latest.get(workshop_id, 0)
+                head = latest.get(stream_id, 0)
                 if order is None or head <= order.last or order.early or order.filling:
                     stuck.pop(group, None)
                     continue
@@ -322,7 +252,7 @@ class Hub:
                     continue
                 stuck.pop(group)
                 missing = await database_sync_to_async(frames_between)(
-                    workshop_id, view, language, order.last, head + 1
+                    stream_id, view, language, order.last, head + 1
                 )
                 logger.warning("live: %s resyncs %d missed events", group, len(missing))
                 for seq, text in missing:
@@ -331,7 +261,7 @@ class Hub:
                 await self._deliver_in_order(group, order)
 
     async def _fill_gap(self, group: str) -> None:
-        from insights.live import frames_between, parse_group
+        from live.events import frames_between, parse_group
 
         await asyncio.sleep(GAP_WAIT)
         order = self.order.get(group)
@@ -341,10 +271,10 @@ class Hub:
         async with order.delivering:  # the cursor stays put while the gap is read
             if not order.gap():
                 return  # what was missing arrived meanwhile
-            workshop_id, view, language = parse_group(group)
+            stream_id, view, language = parse_group(group)
             first_early = min(order.early)
             missing = await database_sync_to_async(frames_between)(
-                workshop_id, view, language, order.last, first_early
+                stream_id, view, language, order.last, first_early
             )
             for seq, text in missing:
                 if seq > order.last:
@@ -358,12 +288,12 @@ class Hub:
 
 
 async def _mark_present(groups: list[str]) -> None:
-    from insights.live import mark_present
+    from live.events import mark_present
 
     try:
         await sync_to_async(mark_present, thread_sensitive=False)(groups)
     except Exception:
-        # Publishers then render every language (insights/live.py): slower, never wrong.
+        # Publishers then render every language: slower, never wrong.
         logger.warning("live: could not say which groups are here", exc_info=True)
 
 

@@ -1,4 +1,4 @@
-"""Database access from the websocket side (consumers and the fan-out)."""
+"""Database access from the websocket side (consumers and the hub)."""
 
 from __future__ import annotations
 
