@@ -17,6 +17,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from twisted.internet.tcp import Server as TwistedTCP
 
+from insights.live import PEOPLE_GROUP, frames_between, latest_cursors, mark_present, parse_group
 from labbet.db import socket_database_sync_to_async as database_sync_to_async
 
 logger = logging.getLogger(__name__)
@@ -41,11 +42,6 @@ GAP_WAIT = 0.2
 # How often a process says again which (view, language) groups it serves (insights/live.py's
 # PRESENCE_TTL is how long one saying lasts).
 PRESENCE_EVERY = 10.0
-
-
-# Every process's relay channel is in this group: a revoked invitation closes that person's
-# sockets wherever they are open (insights/live.py: close_sockets_of).
-PEOPLE_GROUP = "labbet.people"
 
 
 class Member(Protocol):
@@ -291,8 +287,6 @@ class Hub:
         """Gaps show when the next frame arrives; this finds the ones no frame follows. A group
         that stays behind the workshop's cursor for two rounds, with nothing on its way, reads
         what it missed from the database."""
-        from insights.live import frames_between, latest_cursors, parse_group
-
         stuck: dict[str, int] = {}
         loop = asyncio.get_running_loop()
         said = loop.time()
@@ -331,8 +325,6 @@ class Hub:
                 await self._deliver_in_order(group, order)
 
     async def _fill_gap(self, group: str) -> None:
-        from insights.live import frames_between, parse_group
-
         await asyncio.sleep(GAP_WAIT)
         order = self.order.get(group)
         if order is None:
@@ -358,8 +350,6 @@ class Hub:
 
 
 async def _mark_present(groups: list[str]) -> None:
-    from insights.live import mark_present
-
     try:
         await sync_to_async(mark_present, thread_sensitive=False)(groups)
     except Exception:

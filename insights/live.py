@@ -32,6 +32,10 @@ FRAME_CURSOR = re.compile(r"^<!--c:(\d+)( r)?-->")
 # render per event for at most this long.
 PRESENCE_TTL = 30
 
+# Every process's relay channel is in this group (insights/fanout.py): a revoked invitation
+# closes that person's sockets wherever they are open (close_sockets_of).
+PEOPLE_GROUP = "labbet.people"
+
 
 def live_group(workshop_id: int, view: str, language: str) -> str:
     return f"labbet.w{workshop_id}.{view}.{language}"
@@ -176,8 +180,6 @@ def close_sockets_of(participant_ids: Iterable[int], code: int = 4403) -> None:
 
 
 async def _close_sockets(ids: list[int], code: int) -> None:
-    from insights.fanout import PEOPLE_GROUP
-
     await get_channel_layer().group_send(
         PEOPLE_GROUP, {"type": "live.close", "participants": ids, "code": code}
     )
