@@ -7,7 +7,6 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from challenges.models import Obstacle
@@ -16,6 +15,7 @@ from insights.duplicates import after_post, similar_context
 from insights.errors import ActionRefused
 from insights.live import publish
 from insights.models import Contribution, ContributionEdit, Theme, Vote
+from insights.posting import posting_refusal
 from labbet.limits import check_post_rate
 from workshops.log import card_version, log_change
 from workshops.models import Participant, Workshop, lock_workshop
@@ -28,13 +28,6 @@ from workshops.regions import (
     room_counts,
     spotlight_of,
 )
-
-POSTING_PHASES = {
-    Workshop.Phase.JOIN,
-    Workshop.Phase.CHALLENGE,
-    Workshop.Phase.INSIGHTS,
-    Workshop.Phase.SUGGESTIONS,
-}
 
 
 def _locked_workshop(workshop: Workshop) -> Workshop:
@@ -59,37 +52,6 @@ def _new_status(workshop: Workshop, author: Participant) -> str:
     if workshop.moderation == Workshop.Moderation.PRE and not author.is_labber:
         return Contribution.Status.PENDING
     return Contribution.Status.VISIBLE
-
-
-def timer_has_run_out(workshop: Workshop) -> bool:
-    ends = workshop.timer_ends_at
-    return ends is not None and ends <= timezone.now()
-
-
-def posting_refusal(workshop: Workshop, author: Participant | None = None) -> ActionRefused | None:
-    """Why the room (or this person) cannot post now, or None. Without `author`: the room's
-    state alone, as every phone is shown it live."""
-    if workshop.is_closed or workshop.phase == Workshop.Phase.CLOSED:
-        return ActionRefused(_("This workshop has closed. Thank you for taking part!"), "closed")
-    if workshop.phase not in POSTING_PHASES:
-        return ActionRefused(
-            _("The wall is closed for new posts in this part of the workshop."), "phase"
-        )
-    if not workshop.posting_open:
-        return ActionRefused(
-            _("Posting is paused right now. Keep your thought: it is saved here on your phone."),
-            "locked",
-        )
-    # The lock at zero holds from the very second the countdown ends, whether or not a
-    # console has published it yet.
-    if workshop.lock_at_zero and timer_has_run_out(workshop):
-        return ActionRefused(
-            _("Time is up: posting is paused. Keep your thought: it is saved on your phone."),
-            "locked",
-        )
-    if author is not None and author.muted:
-        return ActionRefused(_("A labber has paused posting from this phone."), "muted")
-    return None
 
 
 def check_can_post(workshop: Workshop, author: Participant) -> None:
@@ -448,7 +410,7 @@ def merge_contributions(
 ) -> Contribution:
     """Merge duplicates into `keep`: each merged card points to the one that stays, and its
     votes carry over (dots summed where one person voted on both). Its author is then named
-    on the card that stays (see workshops.regions.label_cards)."""
+    on the card that stays (see insights.cards.label_cards)."""
     with transaction.atomic():
         workshop = _locked_workshop(keep.workshop)
         keep = _locked_contribution(workshop, keep.pk, keep_version)

@@ -18,6 +18,7 @@ from insights.live import publish
 from insights.models import Contribution
 from workshops.log import log_change
 from workshops.models import Participant, Workshop
+from workshops.regions import recent_log
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +54,6 @@ def note(
         logger.warning("crowd: the cache is unavailable; not counted", exc_info=True)
         return
     if phones == threshold:
-        from workshops.regions import recent_log  # regions imports the actions' modules
-
         log_change(
             workshop, None, f"signal:{what}", contribution=contribution, phones=phones, window=60
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from challenges.models import Obstacle
-from insights.actions import post_contribution
+from insights.actions import check_can_post, post_contribution
 from insights.errors import ActionRefused
 from insights.models import Contribution
 from workshops.models import Participant, Workshop
@@ -131,3 +132,50 @@ class ContributionForm(forms.Form):
         except ActionRefused as refusal:
             self.add_error(None, refusal.message)
             return None, False
+
+
+# --- The phone's post form as its page and its socket show it. ---
+
+
+def default_kind(workshop: Workshop) -> str:
+    if workshop.phase in (Workshop.Phase.SUGGESTIONS, Workshop.Phase.PRIORITISE):
+        return Contribution.Kind.SUGGESTION
+    return Contribution.Kind.INSIGHT
+
+
+def blank_form(
+    workshop: Workshop, participant: Participant, previous: ContributionForm | None = None
+) -> ContributionForm:
+    initial = {
+        "kind": default_kind(workshop),
+        "client_key": uuid.uuid4().hex,
+        "display_name": participant.display_name,
+    }
+    if previous is not None and previous.is_bound and hasattr(previous, "cleaned_data"):
+        # Keep what the person chose for the next post; only the text is cleared.
+        initial["kind"] = previous.cleaned_data.get("kind") or initial["kind"]
+        initial["obstacle"] = previous.cleaned_data.get("obstacle")
+    return ContributionForm(workshop=workshop, initial=initial)
+
+
+def post_form_context(
+    workshop: Workshop,
+    participant: Participant,
+    form: ContributionForm,
+    sent: Contribution | None = None,
+    oob: bool = False,
+) -> dict[str, Any]:
+    try:
+        check_can_post(workshop, participant)
+        can_post, locked_message = True, ""
+    except ActionRefused as refusal:
+        can_post, locked_message = False, refusal.message
+    return {
+        "workshop": workshop,
+        "participant": participant,
+        "form": form,
+        "sent": sent,
+        "oob": oob,
+        "can_post": can_post,
+        "locked_message": locked_message,
+    }

@@ -14,9 +14,6 @@ before any view looks a code up."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
 import logging
 import time
 from collections.abc import Iterator
@@ -31,6 +28,8 @@ from django.utils.deprecation import MiddlewareMixin
 from django.utils.translation import gettext as _
 
 from insights.errors import ActionRefused
+from labbet.addresses import client_address
+from workshops.access import SESSION_KEY, find_workshop
 
 logger = logging.getLogger(__name__)
 
@@ -112,36 +111,6 @@ def hit(name: str, who: str) -> bool:
     return used <= count
 
 
-def client_address(request: HttpRequest) -> str:
-    """The client's address: REMOTE_ADDR, or the nearest X-Forwarded-For entry only when a
-    reverse proxy we run sets it (settings.TRUSTED_PROXY)."""
-    if getattr(settings, "TRUSTED_PROXY", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            # Our proxy appends the address it saw last: that one cannot be forged.
-            return hops[-1]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
-def network_of(address: str) -> str:
-    """A phone's network as stored on its participant: a keyed hash of the address, enough
-    to count and compare, never the address (which is personal data)."""
-    digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256)
-    return digest.hexdigest()[:16]
-
-
-def signin_address(request: HttpRequest) -> str | None:
-    """The address django-axes counts sign-in failures under (AXES_CLIENT_IP_CALLABLE): the
-    client's, when it is one (axes stores it in an IP column; a test request has none)."""
-    address = client_address(request)
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    return address
-
-
 # --- In the actions (both the HTTP and the websocket path). ---
 
 
@@ -194,16 +163,12 @@ def refused(request: HttpRequest, name: str, message: str, code: str = "") -> Ht
 
 
 def _unknown_code(request: HttpRequest, code: str) -> bool:
-    from workshops.access import find_workshop
-
     return find_workshop(code, request) is None
 
 
 def _membership(request: HttpRequest, code: str) -> tuple[bool, bool, bool]:
     """(this browser has joined some workshop, the code names a workshop, it has joined that
     one): read once per request, however many limits ask."""
-    from workshops.access import SESSION_KEY, find_workshop
-
     known = getattr(request, "_labbet_membership", None)
     if known is None:
         mapping = request.session.get(SESSION_KEY) or {}
@@ -248,8 +213,6 @@ def _welcome(request: HttpRequest, code: str) -> bool:
     a closed workshop or none at all: a guesser learns only what a correct code always shows."""
     if _already_in(request, code):
         return True
-    from workshops.access import find_workshop
-
     workshop = find_workshop(code, request)
     return workshop is not None and not workshop.is_closed
 

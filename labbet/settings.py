@@ -251,7 +251,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=10)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "labbet.limits.signin_address"
+AXES_CLIENT_IP_CALLABLE = "labbet.addresses.signin_address"
 # Only failures are recorded: no row per successful sign-in.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_CALLABLE = "workshops.views.accounts.signin_locked"

@@ -37,6 +37,11 @@ def stream_model() -> Any:
     return apps.get_model(settings.LABBET_LIVE_STREAM)
 
 
+# Every process's relay channel is in this group (live/hub.py): a revoked invitation closes
+# that person's sockets wherever they are open (close_sockets_of).
+PEOPLE_GROUP = "labbet.people"
+
+
 def live_group(stream_id: int, view: str, language: str) -> str:
     return f"labbet.w{stream_id}.{view}.{language}"
 
@@ -146,8 +151,6 @@ def close_sockets_of(participant_ids: Iterable[int], code: int = 4403) -> None:
 
 
 async def _close_sockets(ids: list[int], code: int) -> None:
-    from live.hub import PEOPLE_GROUP
-
     await get_channel_layer().group_send(
         PEOPLE_GROUP, {"type": "live.close", "participants": ids, "code": code}
     )

@@ -16,6 +16,13 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
 from live.db import socket_database_sync_to_async as database_sync_to_async
+from live.events import (
+    PEOPLE_GROUP,
+    frames_between,
+    latest_cursors,
+    mark_present,
+    parse_group,
+)
 from live.wire import Frames, is_open, prepare, write_prepared
 
 logger = logging.getLogger(__name__)
@@ -40,11 +47,6 @@ GAP_WAIT = 0.2
 # How often a process says again which (view, language) groups it serves (live/events.py's
 # PRESENCE_TTL is how long one saying lasts).
 PRESENCE_EVERY = 10.0
-
-
-# Every process's relay channel is in this group: a revoked invitation closes that person's
-# sockets wherever they are open (live/events.py: close_sockets_of).
-PEOPLE_GROUP = "labbet.people"
 
 
 class Member(Protocol):
@@ -221,8 +223,6 @@ class Hub:
         """Gaps show when the next frame arrives; this finds the ones no frame follows. A group
         that stays behind the stream's cursor for two rounds, with nothing on its way, reads
         what it missed from the database."""
-        from live.events import frames_between, latest_cursors, parse_group
-
         stuck: dict[str, int] = {}
         loop = asyncio.get_running_loop()
         said = loop.time()
@@ -261,8 +261,6 @@ class Hub:
                 await self._deliver_in_order(group, order)
 
     async def _fill_gap(self, group: str) -> None:
-        from live.events import frames_between, parse_group
-
         await asyncio.sleep(GAP_WAIT)
         order = self.order.get(group)
         if order is None:
@@ -288,8 +286,6 @@ class Hub:
 
 
 async def _mark_present(groups: list[str]) -> None:
-    from live.events import mark_present
-
     try:
         await sync_to_async(mark_present, thread_sensitive=False)(groups)
     except Exception:

@@ -14,7 +14,7 @@ from insights.actions import set_muted
 from insights.errors import ActionRefused
 from insights.models import Contribution
 from insights.votes import add_dot, open_voting
-from labbet.limits import network_of
+from labbet.addresses import network_of
 from live.models import LiveEvent
 from tests.factories import make_audience, make_user, make_workshop, post
 from workshops.actions_room import undo

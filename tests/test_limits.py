@@ -14,7 +14,7 @@ from django.urls import reverse
 from insights.errors import ActionRefused
 from insights.models import Contribution, Vote
 from insights.votes import open_voting
-from labbet.limits import client_address
+from labbet.addresses import client_address
 from tests.factories import make_audience, make_user, make_workshop, next_code, post
 from tests.live import connect, db, frames, phone_session, send_post
 from workshops.models import Participant, Workshop

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils.crypto import constant_time_compare
 
-from labbet.limits import client_address, network_of
+from labbet.addresses import client_address, network_of
 from workshops.codes import is_well_formed, normalise_code
 from workshops.models import Participant, Workshop
 

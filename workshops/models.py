@@ -186,7 +186,7 @@ class Participant(models.Model):
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
     name_consent = models.BooleanField(_("may be named in the report"), default=False)
     muted = models.BooleanField(_("muted"), default=False)
-    # The network the phone joined from, as a keyed hash (labbet.limits.network_of): enough to
+    # The network the phone joined from, as a keyed hash (labbet.addresses.network_of): enough to
     # count one address's posts and dots and to see many new phones from one network, never
     # the address itself.
     network = models.CharField(max_length=16, blank=True, db_index=True, editable=False)

@@ -16,7 +16,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from challenges.models import Challenge, Obstacle
+from insights.cards import label_cards
+from insights.duplicates import similar_context
 from insights.models import Contribution, Theme
+from insights.posting import posting_refusal
+from insights.ranking import vote_panel_context, voting_context
 from workshops.log import annotate
 from workshops.models import LogEntry, Participant, Workshop
 
@@ -48,21 +52,6 @@ def contributions_for(workshop: Workshop, view: str) -> QuerySet[Contribution]:
     else:
         qs = qs.prefetch_related("edits")
     return qs
-
-
-def label_cards(contributions: list[Contribution]) -> list[Contribution]:
-    """Names and dots a card shows: a merged card's author and votes count on the one kept."""
-    for contribution in contributions:
-        people = [contribution.author, *(m.author for m in contribution.merged.all())]
-        names: list[str] = []
-        for person in people:
-            # Only the audience is credited by name; labbers and guests speak for themselves.
-            named = person is not None and person.role == Participant.Role.AUDIENCE
-            if named and person.display_name and person.display_name not in names:
-                names.append(person.display_name)
-        contribution.author_names = names
-        contribution.dot_count = sum(v.dots for v in contribution.votes.all())
-    return contributions
 
 
 def obstacles_of(workshop: Workshop) -> QuerySet[Obstacle]:
@@ -222,7 +211,7 @@ def region_context(
         ),
         "prompt": workshop.current_prompt,
         "timer": timer_state(workshop),
-        "posting_refusal": room_posting_refusal(workshop),
+        "posting_refusal": posting_refusal(workshop),
     }
     if view == "phone":
         context["contributions"] = label_cards(
@@ -234,12 +223,8 @@ def region_context(
         context["spotlight"] = spotlight_of(workshop)
     if view == "console":
         context.update(console_context(workshop))
-        from insights.duplicates import similar_context  # the domain's read side, as below
-
         context.update(similar_context(workshop))
     # Voting (issue 5): the projector's and the console's ranking, a phone's own dots.
-    from insights.votes import voting_context
-
     context.update(voting_context(workshop, view, participant))
     return context
 
@@ -267,13 +252,6 @@ def timer_state(workshop: Workshop) -> dict[str, Any]:
     if workshop.timer_remaining == 0:
         return {"state": "done", "seconds": 0, "clock": clock(0)}
     return {"state": "off", "seconds": 0, "clock": clock(workshop.timer_duration)}
-
-
-def room_posting_refusal(workshop: Workshop):
-    """Why nobody can post right now (None when the room is open), as every phone shows it."""
-    from insights.actions import posting_refusal  # the rule lives with the actions
-
-    return posting_refusal(workshop)
 
 
 def spotlight_of(workshop: Workshop) -> Contribution | None:
@@ -342,8 +320,6 @@ def phone_context(
 ) -> dict[str, Any]:
     """A phone's page or fresh region: the room's part from the cache, the person's own
     part (their dots) rendered for them."""
-    from insights.votes import vote_panel_context
-
     # The cursor is read before the wall: whatever commits in between is replayed, not lost.
     cursor = workshop.live_seq
     context = {

@@ -17,9 +17,9 @@ from insights.actions_claims import claim_suggestion, withdraw_claim
 from insights.errors import ActionRefused
 from insights.forms_claims import ClaimForm
 from insights.models import Claim, Contribution
+from insights.ranking import ranked_suggestions, tallies_public
 from insights.tried import tried_elsewhere
 from insights.views.votes import first_error, refusal_status
-from insights.votes import ranked_suggestions, tallies_public
 from workshops.access import get_workshop_or_404, labber_participant
 from workshops.invites import invited_participant
 from workshops.models import Participant, Workshop

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -12,58 +9,12 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from insights.actions import check_can_post
 from insights.duplicates import similar_on_wall
-from insights.errors import ActionRefused
-from insights.forms import ContributionForm
+from insights.forms import ContributionForm, blank_form, post_form_context
 from insights.models import Contribution
 from workshops.access import get_workshop_or_404, join_audience
 from workshops.models import Participant, Workshop
 from workshops.views.join import phone_page, use_workshop_language
-
-
-def default_kind(workshop: Workshop) -> str:
-    if workshop.phase in (Workshop.Phase.SUGGESTIONS, Workshop.Phase.PRIORITISE):
-        return Contribution.Kind.SUGGESTION
-    return Contribution.Kind.INSIGHT
-
-
-def blank_form(
-    workshop: Workshop, participant: Participant, previous: ContributionForm | None = None
-) -> ContributionForm:
-    initial = {
-        "kind": default_kind(workshop),
-        "client_key": uuid.uuid4().hex,
-        "display_name": participant.display_name,
-    }
-    if previous is not None and previous.is_bound and hasattr(previous, "cleaned_data"):
-        # Keep what the person chose for the next post; only the text is cleared.
-        initial["kind"] = previous.cleaned_data.get("kind") or initial["kind"]
-        initial["obstacle"] = previous.cleaned_data.get("obstacle")
-    return ContributionForm(workshop=workshop, initial=initial)
-
-
-def post_form_context(
-    workshop: Workshop,
-    participant: Participant,
-    form: ContributionForm,
-    sent: Contribution | None = None,
-    oob: bool = False,
-) -> dict[str, Any]:
-    try:
-        check_can_post(workshop, participant)
-        can_post, locked_message = True, ""
-    except ActionRefused as refusal:
-        can_post, locked_message = False, refusal.message
-    return {
-        "workshop": workshop,
-        "participant": participant,
-        "form": form,
-        "sent": sent,
-        "oob": oob,
-        "can_post": can_post,
-        "locked_message": locked_message,
-    }
 
 
 def handle_post(

@@ -36,6 +36,6 @@ def hyphenate(text: str) -> str:
 def projector_shows_wall(workshop) -> bool:
     """Whether the projector shows the wall now (workshops/_projector_live.html), not the
     challenge, the ranking or the thanks: its cards' live updates have somewhere to go."""
-    from insights.votes import shows_ranking
+    from insights.ranking import shows_ranking
 
     return workshop.phase not in ("challenge", "closed") and not shows_ranking(workshop)

@@ -21,6 +21,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from labbet import limits
+from labbet.addresses import client_address
 from labbet.mail import one_line
 from workshops.actions import create_labber_account, sign_up
 from workshops.forms import LabberAccountForm, SignupForm
@@ -99,7 +100,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form):
         email = form.cleaned_data["email"].strip().lower()
-        within = limits.hit("reset_address", limits.client_address(self.request))
+        within = limits.hit("reset_address", client_address(self.request))
         within = limits.hit("reset_account", email) and within
         if not within:
             form.add_error(

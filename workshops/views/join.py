@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 
+from insights.forms import blank_form, post_form_context
 from workshops.access import get_workshop_or_404, join_audience
 from workshops.models import Participant, Workshop
 from workshops.regions import phone_context
@@ -27,8 +28,6 @@ def phone_page(
     form=None,
     status: int = 200,
 ) -> HttpResponse:
-    from insights.views.phone import blank_form, post_form_context
-
     context = phone_context(workshop, participant)
     context.update(
         post_form_context(workshop, participant, form or blank_form(workshop, participant))
