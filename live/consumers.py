@@ -5,6 +5,7 @@ which language, and what it may send are the subclass's (insights/consumers.py).
 from __future__ import annotations
 
 import time
+from abc import abstractmethod
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -113,6 +114,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 await self.send(text_data=text)
         self.replaying = False
 
+    @abstractmethod
     def render_refresh(self) -> str:
-        """The view's whole region in self.language, as fresh HTML (run in a worker thread)."""
-        raise NotImplementedError
+        """The view's whole region in self.language, as fresh HTML (run in a worker thread);
+        each subclass renders its own (insights.consumers.WorkshopConsumer)."""
