@@ -1,8 +1,10 @@
 """`python -m bench.burst --posters 200`: that many phones press Send at the same moment (the
-labber says "now write your suggestion"); the answer time of each post, p50/p95/max. Over HTTP
-(the post request) by default; `--post-over socket` as the page posts while its socket is open.
+labber says "now write your suggestion") while `--room` phones (500) and a projector watch;
+the answer time of each post, p50/p95/max, and whether every post reached every socket of the
+room, how late. Over HTTP (the post request) by default; `--post-over socket` as the page posts
+while its socket is open.
 
-One daphne process as `make serve` runs it, on core 0; the posters' threads on core 1."""
+One daphne process as `make serve` runs it, on core 0; the generator on core 1."""
 
 from __future__ import annotations
 
@@ -14,32 +16,70 @@ import time
 from pathlib import Path
 
 from bench.clients import POST_OVER, AppClient, thought
-from bench.load import percentile
+from bench.load import Config, Room, clock, connect, lost_frames, percentile
 from bench.servers import ROOT, Sampler, app_server, pin_generator
 
+# How long after the last answer a post may still reach a room's socket.
+DRAIN_S = 15.0
 
-async def burst(client: AppClient, posters: int, sampler: Sampler) -> tuple[list[float], dict]:
+
+async def burst(
+    client: AppClient, posters: int, sampler: Sampler, watching: int = 0
+) -> tuple[list[float], dict]:
+    room = Room()
     try:
-        return await _burst(client, posters, sampler)
+        return await _burst(client, posters, sampler, room, watching)
     finally:
+        await room.close()
         await client.close()  # in this loop: the posters' sockets belong to it
 
 
-async def _burst(client: AppClient, posters: int, sampler: Sampler) -> tuple[list[float], dict]:
+async def _burst(
+    client: AppClient, posters: int, sampler: Sampler, room: Room, watching: int
+) -> tuple[list[float], dict]:
+    joined = await connect(room, client, Config(phones=watching)) if watching else {}
     await client.open_posters(posters)
     answered: list[float] = []
-    cpu, wall = sampler.cpu_seconds(), time.monotonic()
+    accepted: list[int] = []
+    started: dict[int, float] = {}
+    cpu, wall = sampler.cpu_seconds(), clock()
 
     async def one(i: int) -> None:
-        started = time.monotonic()
+        started[i] = clock()
         if await client.post(i, thought(i, "burst")):
-            answered.append(time.monotonic() - started)
+            answered.append(clock() - started[i])
+            accepted.append(i)
 
     await asyncio.gather(*(one(i) for i in range(posters)))
+    answers_s = clock() - wall
+    # Then every accepted post on every socket of the room (a frame per post and socket).
+    expected = len(accepted) * len(room.sockets)
+    deadline = clock() + DRAIN_S
+    while room.delivered < expected and clock() < deadline:
+        await asyncio.sleep(0.05)
     # Whether the burst is bound by the server's CPU (its share near 100%) or by waiting.
-    wall = time.monotonic() - wall
+    wall = clock() - wall
     cpu = sampler.cpu_seconds() - cpu
+    delays = sorted(
+        sock.arrivals[i] - started[i]
+        for sock in room.sockets
+        for i in accepted
+        if i in sock.arrivals
+    )
+    room_figures = {
+        **joined,
+        "room_sockets": len(room.sockets),
+        "frames_expected": expected,
+        "frames_delivered": room.delivered,
+        "reach_pct": round(100 * room.delivered / expected, 2) if expected else None,
+        "delivery_p95_ms": round(1000 * (percentile(delays, 95) or 0), 1),
+        "delivery_max_ms": round(1000 * (delays[-1] if delays else 0), 1),
+        "duplicates": sum(s.duplicates for s in room.sockets),
+        **lost_frames(room.sockets, accepted),
+    }
     cost = {
+        **room_figures,
+        "answers_s": round(answers_s, 2),
         "burst_s": round(wall, 2),
         "server_cpu_s": round(cpu, 2),
         "server_cpu_pct": round(100 * cpu / wall, 1),
@@ -54,6 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--post-over", choices=POST_OVER, default="http")
     parser.add_argument("--json", type=Path)
     parser.add_argument(
+        "--room",
+        type=int,
+        default=500,
+        help="phones watching (page, then socket) besides a projector",
+    )
+    parser.add_argument(
         "--english", type=float, default=0.2, help="share of the posters reading English"
     )
     args = parser.parse_args(argv)
@@ -63,12 +109,13 @@ def main(argv: list[str] | None = None) -> int:
         sampler.start()
         client = AppClient(server, threads=args.posters, over=args.post_over, english=args.english)
         try:
-            answered, cost = asyncio.run(burst(client, args.posters, sampler))
+            answered, cost = asyncio.run(burst(client, args.posters, sampler, args.room))
         finally:
             sampler.stop()
     ms = {q: round(1000 * (percentile(answered, q) or 0), 1) for q in (50, 95, 100)}
     result = {
         "posters": args.posters,
+        "room": args.room,
         "post_over": args.post_over,
         "english": args.english,
         "accepted": len(answered),
@@ -82,15 +129,18 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"burst: {args.posters} posters at once over {args.post_over}: {len(answered)} accepted; "
         "post answer "
-        f"p50 {ms[50]} ms, p95 {ms[95]} ms, max {ms[100]} ms; all answered in {cost['burst_s']} s, "
-        f"server CPU {cost['server_cpu_pct']}% of its core, {cost['server_cpu_ms_per_post']} ms "
-        "per post"
+        f"p50 {ms[50]} ms, p95 {ms[95]} ms, max {ms[100]} ms; all answered in "
+        f"{cost['answers_s']} s; room of {cost['room_sockets']} sockets: "
+        f"{cost['reach_pct']}% delivered, p95 {cost['delivery_p95_ms']} ms from Send, "
+        f"{cost['frames_lost']} frames lost; server CPU {cost['server_cpu_pct']}% of its core, "
+        f"{cost['server_cpu_ms_per_post']} ms per post (fan-out included)"
     )
     out = args.json or ROOT / "var" / "bench" / f"burst-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     print(f"figures: {out}")
-    return 0 if len(answered) == args.posters else 1
+    delivered = cost["frames_lost"] == 0
+    return 0 if len(answered) == args.posters and delivered else 1
 
 
 if __name__ == "__main__":

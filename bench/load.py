@@ -515,6 +515,8 @@ async def run(
         "server_cpu_s": round(server_cpu_s, 1),
         # What the server spends per delivered frame (posts included): robust to other load.
         "server_us_per_frame": round(server_cpu_s / delivered * 1e6, 1) if delivered else None,
+        # What a post costs the server in all, its fan-out to every socket included.
+        "server_cpu_ms_per_post": round(server_cpu_s / len(ok) * 1e3, 2) if ok else None,
         "services_cpu_s": round(services_cpu_s, 1),
         "services_cpu_pct": round(services_cpu_pct, 1),
         "generator_cpu_pct": round(generator_cpu, 1),

@@ -52,6 +52,10 @@ from insights.duplicates import compare_in_background  # noqa: E402
 
 compare_in_background()  # a post's answer never waits for the similar-posts comparison
 
+from workshops.templatetags.screens import load_dictionaries  # noqa: E402
+
+load_dictionaries()  # the projector's hyphenation, read now rather than in a post's render
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402

@@ -7,6 +7,7 @@ shows (its templates, its context) is the domain's: it hands this module rendere
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterable
@@ -124,8 +125,35 @@ def record(stream: Any, seq: int, kind: str, fragments: dict[str, str]) -> LiveE
     return event
 
 
+# The serving process's event loop, once its hub relays frames (live/hub.py says so). After a
+# commit, the worker thread hands the frames to it and goes on: waiting for the loop, which may
+# be busy writing an earlier event to a thousand sockets, would hold every post queued behind
+# this one on the one worker thread (profiled: 200 posts at once). Order is the hub's job: it
+# delivers by cursor whatever order the sends arrive in. Without a serving loop (a command, a
+# test without sockets) the send waits, as before.
+_serving_loop: asyncio.AbstractEventLoop | None = None
+
+
+def serve_from(loop: asyncio.AbstractEventLoop) -> None:
+    global _serving_loop
+    _serving_loop = loop
+
+
 def send_frames(stream_id: int, language: str, seq: int, fragments: dict[str, str]) -> None:
+    loop = _serving_loop
+    if loop is not None and loop.is_running():
+        sent = asyncio.run_coroutine_threadsafe(
+            _send_frames(stream_id, language, seq, fragments), loop
+        )
+        sent.add_done_callback(_log_failed_send)
+        return
     async_to_sync(_send_frames)(stream_id, language, seq, fragments)
+
+
+def _log_failed_send(sent: Any) -> None:
+    # As a failed send on commit always was: logged; the hub's resync reads the event back.
+    if not sent.cancelled() and sent.exception() is not None:
+        logger.error("live: sending frames failed", exc_info=sent.exception())
 
 
 async def _send_frames(stream_id: int, language: str, seq: int, fragments: dict[str, str]) -> None:

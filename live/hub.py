@@ -22,6 +22,7 @@ from live.events import (
     latest_cursors,
     mark_present,
     parse_group,
+    serve_from,
 )
 from live.wire import Frames, is_open, prepare, write_prepared
 
@@ -101,6 +102,7 @@ class Hub:
             self.order.setdefault(group, GroupOrder(last=start))
             if self.channel is None:
                 self.channel = await self.layer.new_channel("relay.")
+                serve_from(asyncio.get_running_loop())
                 await self.layer.group_add(PEOPLE_GROUP, self.channel)
                 self.relay_task = asyncio.get_running_loop().create_task(self._relay())
             if group not in self.subscribed:

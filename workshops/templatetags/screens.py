@@ -7,6 +7,7 @@ from functools import cache
 
 import pyphen
 from django import template
+from django.conf import settings
 from django.utils import translation
 
 register = template.Library()
@@ -20,6 +21,13 @@ SOFT_HYPHEN = "\u00ad"
 @cache
 def _dictionary(language: str) -> pyphen.Pyphen:
     return pyphen.Pyphen(lang=language if language in pyphen.LANGUAGES else "en_GB")
+
+
+def load_dictionaries() -> None:
+    """Read the hyphenation dictionary of each language the app speaks (≈0.25 s each): a
+    serving process does it at start, not in the render of the first event after it."""
+    for language, _name in settings.LANGUAGES:
+        _dictionary(language)
 
 
 @register.filter
