@@ -272,5 +272,9 @@ def locked_workshop(workshop: Workshop | int) -> Workshop:
     UPDATE, not FOR UPDATE: the latter also blocks the foreign-key check of every row that
     points at the workshop, so every join and post of the room would queue behind one post's
     commit (PostgreSQL; SQLite has one writer anyway)."""
-    pk = workshop if isinstance(workshop, int) else workshop.pk
-    return Workshop.objects.select_for_update(no_key=True).get(pk=pk)
+    if isinstance(workshop, int):
+        return Workshop.objects.select_for_update(no_key=True).get(pk=workshop)
+    locked = Workshop.objects.select_for_update(no_key=True).get(pk=workshop.pk)
+    if "_obstacles" in workshop.__dict__:  # what this request already read (workshops/regions)
+        locked.__dict__["_obstacles"] = workshop.__dict__["_obstacles"]
+    return locked
