@@ -12,14 +12,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from challenges.models import Challenge, ChallengeFollowUp, Obstacle
-from insights.actions import publish_room
-from insights.actions_claims import unsubscribe_url
+from insights.actions.claims import unsubscribe_url
+from insights.actions.posts import publish_room
 from insights.errors import ActionRefused
 from insights.models import Claim
 from labbet.mail import MailRun, build_email, send_each
-from workshops.invites import invite, invite_path, public_url
+from workshops.actions.invites import invite
+from workshops.invites import invite_path, public_url
 from workshops.log import log_change
-from workshops.models import LogEntry, Participant, Workshop, lock_workshop
+from workshops.models import LogEntry, Participant, Workshop, locked_workshop
 
 # The log's actions for a challenge's changes; the setup page lists the challenger's own.
 CHALLENGE_ACTIONS = (
@@ -65,7 +66,7 @@ def _log(
 def edit_challenge(
     challenge: Challenge, actor: Participant | None, *, title: str, description: str
 ) -> Challenge:
-    workshop = lock_workshop(challenge.workshop_id)
+    workshop = locked_workshop(challenge.workshop_id)
     _check_open(workshop, actor)
     challenge = Challenge.objects.get(pk=challenge.pk)
     before = {"title": challenge.title, "description": challenge.description}
@@ -84,7 +85,7 @@ def set_challenger(
     challenge: Challenge, challenger: Participant | None, actor: Participant | None
 ) -> Challenge:
     """The person who brings this challenge: one of the workshop's invited challengers."""
-    workshop = lock_workshop(challenge.workshop_id)
+    workshop = locked_workshop(challenge.workshop_id)
     if challenger is not None and (
         challenger.workshop_id != workshop.pk or challenger.role != Participant.Role.CHALLENGER
     ):
@@ -130,7 +131,7 @@ def invite_challenger(
 
 @transaction.atomic
 def add_obstacle(challenge: Challenge, text: str, actor: Participant | None = None) -> Obstacle:
-    workshop = lock_workshop(challenge.workshop_id)
+    workshop = locked_workshop(challenge.workshop_id)
     _check_open(workshop, actor)
     order = (
         challenge.obstacles.order_by("-order").values_list("order", flat=True).first() or 0
@@ -143,7 +144,7 @@ def add_obstacle(challenge: Challenge, text: str, actor: Participant | None = No
 
 @transaction.atomic
 def reword_obstacle(obstacle: Obstacle, text: str, actor: Participant | None = None) -> Obstacle:
-    workshop = lock_workshop(obstacle.challenge.workshop_id)
+    workshop = locked_workshop(obstacle.challenge.workshop_id)
     _check_open(workshop, actor)
     obstacle = Obstacle.objects.select_related("challenge").get(pk=obstacle.pk)
     if obstacle.text == text:
@@ -162,7 +163,7 @@ def reword_obstacle(obstacle: Obstacle, text: str, actor: Participant | None = N
 @transaction.atomic
 def move_obstacle(obstacle: Obstacle, step: int, actor: Participant | None = None) -> None:
     """Move an obstacle up (-1) or down (+1) among its challenge's obstacles."""
-    workshop = lock_workshop(obstacle.challenge.workshop_id)
+    workshop = locked_workshop(obstacle.challenge.workshop_id)
     _check_open(workshop, actor)
     siblings = list(obstacle.challenge.obstacles.order_by("order", "id"))
     index = next(i for i, o in enumerate(siblings) if o.pk == obstacle.pk)
@@ -183,7 +184,7 @@ def move_obstacle(obstacle: Obstacle, step: int, actor: Participant | None = Non
 
 @transaction.atomic
 def remove_obstacle(obstacle: Obstacle, actor: Participant | None = None) -> None:
-    workshop = lock_workshop(obstacle.challenge.workshop_id)
+    workshop = locked_workshop(obstacle.challenge.workshop_id)
     _check_open(workshop, actor)
     obstacle = Obstacle.objects.select_related("challenge").get(pk=obstacle.pk)
     _check_unused(obstacle, workshop, actor)

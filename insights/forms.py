@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from challenges.models import Obstacle
-from insights.actions import check_can_post, post_contribution
+from insights.actions.posts import check_can_post, post_contribution
 from insights.errors import ActionRefused
 from insights.models import Contribution
 from workshops.models import Participant, Workshop

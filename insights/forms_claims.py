@@ -5,10 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from insights.actions_claims import MAX_NOTE
+from insights.actions.claims import MAX_NOTE
+from insights.actions.votes import MAX_DOTS
 from insights.forms import clean_text
 from insights.models import Claim, Contribution
-from insights.votes import MAX_DOTS
 from workshops.models import Workshop
 
 

@@ -1,5 +1,5 @@
 """Whether the room, or one person, may post now: every phone shows the room's answer live
-(workshops/regions.py) and the actions enforce it (insights/actions.py: check_can_post)."""
+(workshops/regions.py) and the actions enforce it (insights/actions/posts.py: check_can_post)."""
 
 from __future__ import annotations
 

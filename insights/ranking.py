@@ -1,6 +1,6 @@
 """Dot voting as the screens show it: the ranking, the tallies (unless hidden), and a phone's
 own dots. Read by the screens' regions (workshops/regions.py) and by the voting moves
-(insights/votes.py) for the events they publish."""
+(insights/actions/votes.py) for the events they publish."""
 
 from __future__ import annotations
 

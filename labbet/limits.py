@@ -7,9 +7,9 @@ Rates are `(count, seconds)` in `settings.LABBET_RATE_LIMITS`; a missing or None
 limit. Counters are fixed windows in the default cache: with the local-memory cache they are
 per process (several daphne processes each allow the rate), with `REDIS_URL` they are shared.
 
-Posting and voting are checked inside their actions (`insights/actions.py`, `insights/votes.py`),
-so the HTTP post and the websocket post meet the same limit and the same kind of refusal
-(`ActionRefused`) as any other. Joins and code guessing are checked by `LimitsMiddleware`,
+Posting and voting are checked inside their actions (`insights/actions/posts.py` and
+`votes.py`), so the HTTP post and the websocket post meet the same limit and the same kind of
+refusal (`ActionRefused`) as any other. Joins and code guessing are checked by `LimitsMiddleware`,
 before any view looks a code up."""
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 `acyclic_modules`: no module of the root packages reaches itself through imports, whichever
 packages the way passes through. Import-linter's own `acyclic_siblings` compares the children
-of one package, so a circle through two apps (insights.actions -> workshops.regions ->
-insights.actions) has no common package for it to look in; this one looks at the whole graph.
+of one package, so a circle through two apps (insights.actions.posts -> workshops.regions ->
+insights.actions.posts) has no common package for it to look in; this one looks at the whole graph.
 
 Every import counts, as grimp sees it: an import inside a function is a dependency as real as
 one at the top of the file (a lazy import that dodges a circle at import time is still one).

@@ -6,9 +6,10 @@ import itertools
 
 from django.contrib.auth import get_user_model
 
-from insights.actions import post_contribution
+from insights.actions.posts import post_contribution
 from insights.models import Contribution
-from workshops.actions import add_challenge, create_workshop, invite_participant
+from workshops.actions.invites import invite
+from workshops.actions.setup import add_challenge, create_workshop
 from workshops.models import Participant, Workshop
 
 _codes = itertools.count(1)
@@ -42,7 +43,7 @@ def make_workshop(
         **kwargs,
     )
     if obstacles:
-        challenger = invite_participant(
+        challenger = invite(
             workshop, role=Participant.Role.CHALLENGER, name="Therese", organisation="City"
         )
         add_challenge(workshop, title="Our challenge", challenger=challenger, obstacles=obstacles)
@@ -56,9 +57,7 @@ def make_audience(workshop: Workshop, name: str = "") -> Participant:
 
 
 def make_receiver(workshop: Workshop, organisation: str = "Vinnova") -> Participant:
-    return invite_participant(
-        workshop, role=Participant.Role.RECEIVER, name="Jakob", organisation=organisation
-    )
+    return invite(workshop, role=Participant.Role.RECEIVER, name="Jakob", organisation=organisation)
 
 
 def post(

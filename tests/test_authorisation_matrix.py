@@ -25,14 +25,14 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from insights.actions import set_pinned
-from insights.actions_claims import claim_suggestion
-from insights.votes import open_voting
+from insights.actions.claims import claim_suggestion
+from insights.actions.posts import set_pinned
+from insights.actions.votes import open_voting
 from labbet.routing import websocket_urlpatterns
 from tests.factories import make_audience, make_receiver, make_user, make_workshop, post
 from tests.live import connect, db
 from workshops.access import SESSION_KEY
-from workshops.invites import revoke_invite
+from workshops.actions.invites import revoke_invite
 from workshops.models import LogEntry, Participant
 
 ROLES = (

@@ -192,7 +192,7 @@ def test_pg_dump_and_pg_restore_round_trip(original, postgres_server, tmp_path):
         "shell",
         "--no-imports",
         "-c",
-        "from insights.actions import post_contribution\n"
+        "from insights.actions.posts import post_contribution\n"
         "from workshops.models import Workshop, Participant\n"
         "w = Workshop.objects.get(code='STAD26')\n"
         "p = Participant.objects.create(workshop=w, role='audience')\n"

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from challenges import actions as challenge_actions
 from challenges.models import Challenge, ChallengeFollowUp
-from insights.actions_claims import claim_suggestion
+from insights.actions.claims import claim_suggestion
 from tests.factories import (
     enter_by_invite,
     make_receiver,
@@ -26,8 +26,8 @@ from tests.factories import (
     post,
 )
 from tests.test_report_formats import assert_valid
-from workshops.actions import add_challenge, invite_participant
-from workshops.invites import send_invite
+from workshops.actions.invites import invite, send_invite
+from workshops.actions.setup import add_challenge
 from workshops.models import LogEntry, Participant, Workshop
 
 pytestmark = pytest.mark.django_db
@@ -170,7 +170,7 @@ def test_challenger_prepares_their_challenge_and_the_labber_sees_each_change(lab
 
 
 def test_a_challenger_cannot_change_another_challengers_challenge(draft):
-    other = invite_participant(draft, role=Participant.Role.CHALLENGER, name="Anna")
+    other = invite(draft, role=Participant.Role.CHALLENGER, name="Anna")
     theirs = add_challenge(draft, title="Open data", challenger=other, obstacles=["Formats"])
     client = as_challenger(therese_of(draft))
     response = client.post(f"/w/{draft.code}/challenge/{theirs.pk}/obstacles/", {"text": "X"})
@@ -254,7 +254,7 @@ def test_labber_can_still_correct_a_live_obstacle_with_posts_and_it_is_logged(la
 def test_challenger_page_shows_exactly_their_obstacles_posts_and_the_whole_workshops(lena):
     workshop = make_workshop(labber_user=lena)
     ours = workshop.challenges.get()
-    anna = invite_participant(workshop, role=Participant.Role.CHALLENGER, name="Anna")
+    anna = invite(workshop, role=Participant.Role.CHALLENGER, name="Anna")
     theirs = add_challenge(workshop, title="Open data", challenger=anna, obstacles=["Formats"])
     post(workshop, text="On our silos", obstacle=ours.obstacles.get(text="Silos"))
     post(workshop, text="On their formats", obstacle=theirs.obstacles.get())
@@ -404,7 +404,7 @@ def test_demo_export_and_import_keep_the_challenger_on_the_seeds_challenge(tmp_p
 
 
 def test_a_challenger_without_a_challenge_is_told_whom_to_ask(draft):
-    loner = invite_participant(draft, role=Participant.Role.CHALLENGER, name="Sven")
+    loner = invite(draft, role=Participant.Role.CHALLENGER, name="Sven")
     page = as_challenger(loner).get(f"/w/{draft.code}/challenge/").content.decode()
     assert "No challenge is attached to you yet" in page
 

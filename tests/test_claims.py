@@ -5,10 +5,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from insights.actions_claims import claim_suggestion, post_follow_up, set_contributor_email
+from insights.actions.claims import claim_suggestion, post_follow_up, set_contributor_email
+from insights.actions.votes import add_dot, open_voting
 from insights.errors import ActionRefused
 from insights.models import Claim
-from insights.votes import add_dot, open_voting
 from live.models import LiveEvent
 from tests.factories import (
     enter_by_invite,
@@ -18,7 +18,7 @@ from tests.factories import (
     make_workshop,
     post,
 )
-from workshops.invites import revoke_invite
+from workshops.actions.invites import revoke_invite
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -178,7 +178,7 @@ def test_a_claim_with_follow_ups_is_parked_not_withdrawn(room):
     mine = claim_suggestion(top, receiver)
     post_follow_up(mine, receiver, text="We met the city.")
     with pytest.raises(ActionRefused, match="Park it with a reason instead"):
-        from insights.actions_claims import withdraw_claim
+        from insights.actions.claims import withdraw_claim
 
         withdraw_claim(mine, receiver)
     assert Claim.objects.filter(pk=mine.pk).exists()

@@ -3,8 +3,8 @@ view receives when voting opens, a dot is spent, or a receiver takes a suggestio
 
 import pytest
 
-from insights.actions_claims import claim_suggestion
-from insights.votes import add_dot, open_voting
+from insights.actions.claims import claim_suggestion
+from insights.actions.votes import add_dot, open_voting
 from tests.factories import make_audience, make_receiver, make_user, make_workshop, post
 from tests.live import connect, db, frames, phone_session, user_session
 

@@ -9,12 +9,12 @@ import time_machine
 from django.utils import timezone, translation
 
 from challenges import actions as challenge_actions
-from insights import actions as moves
+from insights.actions import posts as moves
 from insights.errors import ActionRefused
 from insights.models import Contribution, Theme, Vote
 from tests.factories import make_audience, make_user, make_workshop, post
-from workshops import actions
-from workshops import actions_room as steer
+from workshops.actions import room as steer
+from workshops.actions import setup as actions
 from workshops.log import card_version, is_undoable
 from workshops.models import LogEntry, Workshop
 

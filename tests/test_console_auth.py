@@ -5,7 +5,7 @@ of one workshop cannot act on another."""
 import pytest
 from django.test import Client
 
-from insights.actions import set_pinned
+from insights.actions.posts import set_pinned
 from insights.models import Contribution
 from tests.factories import make_audience, make_receiver, make_user, make_workshop, post
 from tests.live import connect, db, phone_session, user_session

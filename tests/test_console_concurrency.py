@@ -112,7 +112,7 @@ def second_labber(live_server):
     shell(
         live_server,
         "from django.contrib.auth import get_user_model; "
-        "from workshops.actions import add_colabber; from workshops.models import Workshop; "
+        "from workshops.actions.setup import add_colabber; from workshops.models import Workshop; "
         "u = get_user_model().objects.create_user('olle', password='olle-labbar-42'); "
         "add_colabber(Workshop.objects.get(code='STAD26'), u)",
     )
@@ -165,7 +165,7 @@ def test_hide_and_merge_at_once_over_http_end_in_one_state_and_a_clear_message(
 
 MOVE = """
 import time
-from insights.actions import merge_contributions, set_status
+from insights.actions.posts import merge_contributions, set_status
 from insights.errors import ActionRefused
 from insights.models import Contribution
 from workshops.models import Participant

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from insights.actions import set_status
+from insights.actions.posts import set_status
 from insights.models import Contribution
 from live.events import FRAME_CURSOR
 from tests.factories import make_audience, make_receiver, make_user, make_workshop, post
@@ -299,7 +299,7 @@ async def test_guessing_codes_over_the_socket_meets_the_same_limit_as_on_the_web
 
 
 async def test_a_revoked_receivers_open_socket_is_closed_at_once_and_a_new_one_refused():
-    from workshops.invites import revoke_invite
+    from workshops.actions.invites import revoke_invite
 
     workshop, _, _ = await setup_room()
     receiver = await db(make_receiver)(workshop)

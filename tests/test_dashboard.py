@@ -11,7 +11,7 @@ from django.test import Client
 
 from challenges.models import Challenge
 from tests.factories import make_receiver, make_user, make_workshop, post
-from workshops.actions import add_colabber
+from workshops.actions.setup import add_colabber
 from workshops.models import Participant, Workshop
 
 pytestmark = pytest.mark.django_db

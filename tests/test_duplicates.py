@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from insights.actions import set_status
+from insights.actions.posts import set_status
 from insights.duplicates import duplicate_groups
 from insights.models import Contribution
 from live.models import LiveEvent

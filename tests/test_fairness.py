@@ -10,14 +10,14 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from insights.actions import set_muted
+from insights.actions.posts import set_muted
+from insights.actions.votes import add_dot, open_voting
 from insights.errors import ActionRefused
 from insights.models import Contribution
-from insights.votes import add_dot, open_voting
 from labbet.addresses import network_of
 from live.models import LiveEvent
 from tests.factories import make_audience, make_user, make_workshop, post
-from workshops.actions_room import undo
+from workshops.actions.room import undo
 from workshops.models import LogEntry, Participant
 
 pytestmark = pytest.mark.django_db

@@ -11,11 +11,11 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from insights.actions import merge_contributions
-from insights.actions_claims import claim_suggestion, post_follow_up, set_contributor_email
+from insights.actions.claims import claim_suggestion, post_follow_up, set_contributor_email
+from insights.actions.posts import merge_contributions
+from insights.actions.votes import add_dot, open_voting
 from insights.errors import ActionRefused
 from insights.models import Claim, FollowUp
-from insights.votes import add_dot, open_voting
 from live.models import LiveEvent
 from tests.factories import (
     enter_by_invite,

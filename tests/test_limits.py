@@ -11,9 +11,9 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from insights.actions.votes import open_voting
 from insights.errors import ActionRefused
 from insights.models import Contribution, Vote
-from insights.votes import open_voting
 from labbet.addresses import client_address
 from tests.factories import make_audience, make_user, make_workshop, next_code, post
 from tests.live import connect, db, frames, phone_session, send_post

@@ -19,12 +19,12 @@ from aiosmtpd.controller import Controller
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from insights.actions import merge_contributions
-from insights.actions_claims import claim_suggestion, post_follow_up, set_contributor_email
+from insights.actions.claims import claim_suggestion, post_follow_up, set_contributor_email
+from insights.actions.posts import merge_contributions
 from insights.models import Claim
 from labbet.services import free_port
 from tests.factories import make_audience, make_receiver, make_workshop, post
-from workshops.invites import send_invite
+from workshops.actions.invites import send_invite
 from workshops.models import Participant
 
 pytestmark = pytest.mark.django_db
@@ -257,7 +257,7 @@ def test_the_unsubscribe_page_speaks_the_workshops_language_and_refuses_a_forged
     workshop = make_workshop(language="sv")
     kim = make_audience(workshop, "Kim")
     set_contributor_email(kim, "kim@example.org")
-    from insights.actions_claims import unsubscribe_url
+    from insights.actions.claims import unsubscribe_url
 
     url = unsubscribe_url(kim, BASE)
     page = client.get(path_of(url))

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from insights.actions_claims import claim_suggestion
+from insights.actions.claims import claim_suggestion
 from insights.models import Claim, Contribution
 from tests.factories import make_audience, make_receiver, make_workshop, post
 from workshops.codes import ALPHABET, is_well_formed, normalise_code, random_code

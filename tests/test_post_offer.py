@@ -5,8 +5,8 @@ and over HTTP alike."""
 import pytest
 from django.urls import reverse
 
+from insights.actions.votes import open_voting
 from insights.models import Contribution, Vote
-from insights.votes import open_voting
 from tests.factories import make_workshop, post
 from tests.live import connect, db, frames, phone_session, send_post
 

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from insights.actions import set_status
+from insights.actions.posts import set_status
 from insights.models import Claim, Contribution, FollowUp, Theme, Vote
 from tests.factories import make_audience, make_receiver, make_user, make_workshop, post
 from workshops.models import Workshop

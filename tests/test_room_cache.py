@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from insights.votes import add_dot, open_voting
+from insights.actions.votes import add_dot, open_voting
 from tests.factories import make_audience, make_workshop, post
 from workshops.models import Workshop
 

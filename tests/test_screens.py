@@ -5,7 +5,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from insights.votes import open_voting
+from insights.actions.votes import open_voting
 from tests.factories import make_workshop, post
 from workshops.regions import card_context
 

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from insights.actions import set_status
+from insights.actions.posts import set_status
 from insights.models import Claim, Contribution
 from insights.tried import tried_elsewhere
 from tests.factories import enter_by_invite, make_receiver, make_workshop, post

@@ -7,10 +7,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from insights.actions.votes import add_dot, close_voting, open_voting, take_back_dot
 from insights.errors import ActionRefused
 from insights.models import Vote
 from insights.ranking import ranked_suggestions
-from insights.votes import add_dot, close_voting, open_voting, take_back_dot
 from live.models import LiveEvent
 from tests.factories import make_audience, make_receiver, make_user, make_workshop, post
 from workshops.models import Workshop

@@ -266,9 +266,15 @@ class LogEntry(models.Model):
         return f"{self.created_at:%H:%M:%S} {self.action}"
 
 
-def lock_workshop(pk: int) -> Workshop:
-    """The workshop's row, locked to the end of the transaction: the room's changes are made
-    one at a time. FOR NO KEY UPDATE, not FOR UPDATE: the latter also blocks the foreign-key
-    check of every row that points at the workshop, so every join and post of the room would
-    queue behind one post's commit (PostgreSQL; SQLite has one writer anyway)."""
-    return Workshop.objects.select_for_update(no_key=True).get(pk=pk)
+def locked_workshop(workshop: Workshop | int) -> Workshop:
+    """The workshop's row (a workshop or its pk), locked to the end of the transaction: the
+    room's changes are made one at a time; every action takes the lock through here. FOR NO KEY
+    UPDATE, not FOR UPDATE: the latter also blocks the foreign-key check of every row that
+    points at the workshop, so every join and post of the room would queue behind one post's
+    commit (PostgreSQL; SQLite has one writer anyway)."""
+    if isinstance(workshop, int):
+        return Workshop.objects.select_for_update(no_key=True).get(pk=workshop)
+    locked = Workshop.objects.select_for_update(no_key=True).get(pk=workshop.pk)
+    if "_obstacles" in workshop.__dict__:  # what this request already read (workshops/regions)
+        locked.__dict__["_obstacles"] = workshop.__dict__["_obstacles"]
+    return locked

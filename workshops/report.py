@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from challenges.models import Challenge
 from insights.models import Claim, Contribution, FollowUp, Vote
-from workshops.models import LogEntry, Participant, Workshop, lock_workshop
+from workshops.models import LogEntry, Participant, Workshop, locked_workshop
 
 SCHEMA_VERSION = 1
 WORKSHOP_FIELDS = (
@@ -228,7 +228,7 @@ def build_export(workshop: Workshop, *, complete: bool = False) -> Data:
 @transaction.atomic
 def set_report_public(workshop: Workshop, public: bool, actor: Participant | None) -> Workshop:
     """A labber publishes the report (or takes it back); kept in the moderation log."""
-    workshop = lock_workshop(workshop.pk)
+    workshop = locked_workshop(workshop.pk)
     if workshop.report_public != public:
         workshop.report_public = public
         workshop.save(update_fields=["report_public"])

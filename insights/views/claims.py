@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from insights.actions_claims import claim_suggestion, withdraw_claim
+from insights.actions.claims import claim_suggestion, withdraw_claim
 from insights.errors import ActionRefused
 from insights.forms_claims import ClaimForm
 from insights.models import Claim, Contribution

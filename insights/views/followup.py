@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from challenges.followup import challenges_followed_up
-from insights.actions_claims import (
+from insights.actions.claims import (
     may_change_status,
     may_report,
     post_follow_up,

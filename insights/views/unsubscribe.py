@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from insights.actions_claims import unsubscribe as do_unsubscribe
+from insights.actions.claims import unsubscribe as do_unsubscribe
 from labbet.mail import participant_pk_from_token
 from workshops.models import Participant
 from workshops.views.join import use_workshop_language

@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from insights.actions.votes import add_dot, close_voting, open_voting, take_back_dot
 from insights.errors import ActionRefused
 from insights.forms_claims import VoteForm, VotingForm
 from insights.ranking import ranking_context, vote_panel_context
-from insights.votes import add_dot, close_voting, open_voting, take_back_dot
 from workshops.access import get_workshop_for_labber, get_workshop_or_404, join_audience
 from workshops.models import Workshop
 from workshops.views.join import use_workshop_language

@@ -54,8 +54,8 @@ SETUP = """
 import json
 from django.contrib.auth import get_user_model
 from challenges.models import Challenge
-from insights.actions_claims import claim_suggestion, post_follow_up
-from workshops.actions import add_challenge, create_workshop
+from insights.actions.claims import claim_suggestion, post_follow_up
+from workshops.actions.setup import add_challenge, create_workshop
 from workshops.models import Participant, Workshop
 
 user = get_user_model().objects.get(username='labbare')

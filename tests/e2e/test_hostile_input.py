@@ -308,7 +308,7 @@ def test_the_follow_up_page_and_the_email_are_inert(room, screens):
     room.shell(
         "from insights.models import Contribution\n"
         "from workshops.models import Participant\n"
-        "from insights.actions_claims import claim_suggestion, post_follow_up, "
+        "from insights.actions.claims import claim_suggestion, post_follow_up, "
         "set_contributor_email\n"
         f"c = Contribution.objects.get(workshop__code='STAD26', text={saved!r})\n"
         f"set_contributor_email(c.author, {EMAIL!r})\n"

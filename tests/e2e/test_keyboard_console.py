@@ -30,7 +30,7 @@ def pending(live_server) -> tuple[str, str]:
     duplicate of it is on the wall."""
     return (
         live_server.shell(
-            "from insights.actions import post_contribution\n"
+            "from insights.actions.posts import post_contribution\n"
             "from workshops.models import Participant, Workshop\n"
             "w = Workshop.objects.get(code='STAD26')\n"
             "w.moderation = 'pre'; w.phase = 'join'\n"

@@ -130,7 +130,7 @@ def test_the_focus_stays_with_a_phones_posts_and_dots_and_a_receivers_claim(
     # The labber gives everyone a third dot meanwhile: the panel is replaced by its loading
     # shell and then by the person's own dots; the focus waits for it and returns there.
     live_server.shell(
-        "from workshops.models import Workshop\nfrom insights.votes import open_voting\n"
+        "from workshops.models import Workshop\nfrom insights.actions.votes import open_voting\n"
         "open_voting(Workshop.objects.get(code='STAD26'), None, dots_per_person=3,"
         " dots_per_suggestion=3)"
     )

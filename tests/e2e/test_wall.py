@@ -20,7 +20,7 @@ LONG = "Samverkansplattformar för kommunöverskridande informationsförsörjnin
 
 FILL = f"""
 from challenges.models import Obstacle
-from insights.actions import post_contribution
+from insights.actions.posts import post_contribution
 from workshops.models import Participant, Workshop
 w = Workshop.objects.get(code='STAD26')
 Workshop.objects.filter(pk=w.pk).update(moderation='open', phase='suggestions', voting_open=False)

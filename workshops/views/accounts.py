@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from labbet import limits
 from labbet.addresses import client_address
 from labbet.mail import one_line
-from workshops.actions import create_labber_account, sign_up
+from workshops.actions.setup import create_labber_account, sign_up
 from workshops.forms import LabberAccountForm, SignupForm
 
 

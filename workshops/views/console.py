@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from insights.errors import ActionRefused
 from workshops.access import get_workshop_for_labber
-from workshops.actions_room import undo
+from workshops.actions.room import undo
 from workshops.log import describe
 from workshops.models import Participant, Workshop
 from workshops.regions import recent_log, region_context

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from insights import actions
+from insights.actions import posts as actions
 from insights.errors import ActionRefused
 from insights.models import Contribution
 from workshops.forms import (

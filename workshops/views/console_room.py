@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from insights.actions import set_spotlight
-from workshops import actions_room as actions
+from insights.actions.posts import set_spotlight
+from workshops.actions import room as actions
 from workshops.forms import (
     LayoutForm,
     ModerationForm,

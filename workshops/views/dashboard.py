@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from workshops.access import get_workshop_for_labber
-from workshops.actions import create_workshop, duplicate_workshop
+from workshops.actions.setup import create_workshop, duplicate_workshop
 from workshops.forms import WorkshopForm
 from workshops.models import Participant, Workshop
 

@@ -18,17 +18,15 @@ from insights.errors import ActionRefused
 from insights.views.claims import base_url
 from insights.views.votes import console_url
 from workshops.access import get_workshop_for_labber, remember_participant
-from workshops.forms_invites import InviteForm
-from workshops.invites import (
-    UNKNOWN,
+from workshops.actions.invites import (
     accept_labber_invite,
-    find_invite,
     invite,
-    invite_path,
     renew_invite,
     revoke_invite,
     send_invite,
 )
+from workshops.forms_invites import InviteForm
+from workshops.invites import UNKNOWN, find_invite, invite_path
 from workshops.models import Participant, Workshop
 from workshops.views.join import use_workshop_language
 

@@ -18,8 +18,8 @@ from challenges import actions as challenge_actions
 from challenges.actions import challenger_changes
 from challenges.forms import ChallengerChoiceForm, ChallengerInviteForm
 from challenges.models import Challenge, Obstacle
-from workshops import actions
 from workshops.access import get_workshop_for_labber, get_workshop_or_404, projector_key_ok
+from workshops.actions import setup as actions
 from workshops.forms import (
     ChallengeForm,
     CoLabberForm,

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from challenges.actions import remind_challengers
-from insights.actions_claims import remind_receivers
+from insights.actions.claims import remind_receivers
 
 
 class Command(BaseCommand):

@@ -11,9 +11,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.urls import reverse
 
-from insights.actions import post_contribution
+from insights.actions.posts import post_contribution
 from labbet import limits
-from workshops.actions import add_challenge, add_prompt, create_workshop, invite_participant
+from workshops.actions.invites import invite
+from workshops.actions.setup import add_challenge, add_prompt, create_workshop
 from workshops.models import Participant, Workshop
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "almedalen-2019-workshop.json"
@@ -91,7 +92,7 @@ class Command(BaseCommand):
         labber.organisation = seed["labbers"][0]["organisation"]
         labber.save(update_fields=["organisation"])
         for person in seed["challengers"]:
-            challenger = invite_participant(
+            challenger = invite(
                 workshop,
                 role=Participant.Role.CHALLENGER,
                 name=person["name"],
@@ -105,7 +106,7 @@ class Command(BaseCommand):
                 obstacles=[text(o, language) for o in person["obstacles"]],
             )
         for person in seed["receivers"]:
-            invite_participant(
+            invite(
                 workshop,
                 role=Participant.Role.RECEIVER,
                 name=person["name"],

@@ -18,7 +18,7 @@ from insights.models import Contribution, ContributionEdit, Theme, Vote
 from insights.posting import posting_refusal
 from labbet.limits import check_post_rate
 from workshops.log import card_version, log_change
-from workshops.models import Participant, Workshop, lock_workshop
+from workshops.models import Participant, Workshop, locked_workshop
 from workshops.regions import (
     by_obstacle,
     card_context,
@@ -28,13 +28,6 @@ from workshops.regions import (
     room_counts,
     spotlight_of,
 )
-
-
-def _locked_workshop(workshop: Workshop) -> Workshop:
-    locked = lock_workshop(workshop.pk)
-    if "_obstacles" in workshop.__dict__:  # what this request already knows (regions)
-        locked.__dict__["_obstacles"] = workshop.__dict__["_obstacles"]
-    return locked
 
 
 def _publish_card(workshop: Workshop, kind: str, contribution: Contribution) -> None:
@@ -100,7 +93,7 @@ def post_contribution(
             )
             # The workshop's row is locked only now, after the insert: in a large room the
             # posts of every process queue on that lock (PostgreSQL; SQLite has one writer).
-            locked = _locked_workshop(workshop)
+            locked = locked_workshop(workshop)
             check_can_post(locked, author)  # the room as it is now: a lock that came meanwhile
             if _post_state(locked) != _post_state(workshop):
                 # A labber changed the room while this post was on its way: follow them.
@@ -131,7 +124,7 @@ def set_status(
 ) -> Contribution:
     """Approve (visible), hide or restore a contribution; every screen follows on commit."""
     with transaction.atomic():
-        workshop = _locked_workshop(contribution.workshop)
+        workshop = locked_workshop(contribution.workshop)
         contribution = _locked_contribution(workshop, contribution.pk, expected_version)
         before = contribution.status
         if before == status:
@@ -227,7 +220,7 @@ def edit_text(
 ) -> Contribution:
     """Fix a typo; the original stays in the edit history (ContributionEdit)."""
     with transaction.atomic():
-        workshop = _locked_workshop(contribution.workshop)
+        workshop = locked_workshop(contribution.workshop)
         contribution = _locked_contribution(workshop, contribution.pk, expected_version)
         before = contribution.text
         if text == before:
@@ -256,7 +249,7 @@ def set_pinned(
     expected_version: str | None = None,
 ) -> Contribution:
     with transaction.atomic():
-        workshop = _locked_workshop(contribution.workshop)
+        workshop = locked_workshop(contribution.workshop)
         contribution = _locked_contribution(workshop, contribution.pk, expected_version)
         if contribution.pinned == pinned:
             return contribution
@@ -283,7 +276,7 @@ def set_spotlight(
     """Show one contribution large on the projector (None: end the spotlight). Only one at a
     time: a new spotlight ends the one before."""
     with transaction.atomic():
-        workshop = _locked_workshop(workshop)
+        workshop = locked_workshop(workshop)
         target = None
         if contribution is not None:
             target = _locked_contribution(workshop, contribution.pk, expected_version)
@@ -348,7 +341,7 @@ def set_muted(
     every phone of theirs alike: one person flooding the wall from several phones). Returns
     the participant and how many posts were hidden; one log entry, undone as one."""
     with transaction.atomic():
-        workshop = _locked_workshop(participant.workshop)
+        workshop = locked_workshop(participant.workshop)
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
         if participant.role != Participant.Role.AUDIENCE:
             raise ActionRefused(_("Only someone in the audience can be muted."), "role")
@@ -412,7 +405,7 @@ def merge_contributions(
     votes carry over (dots summed where one person voted on both). Its author is then named
     on the card that stays (see insights.cards.label_cards)."""
     with transaction.atomic():
-        workshop = _locked_workshop(keep.workshop)
+        workshop = locked_workshop(keep.workshop)
         keep = _locked_contribution(workshop, keep.pk, keep_version)
         diffs, moved, summed, removed = [], [], [], []
         for duplicate, version in duplicates:
@@ -484,7 +477,7 @@ def group_into_theme(
     """Group contributions under a theme (a new one by `name`, or `theme`); with neither,
     take them out of their themes. The wall re-flows when it is shown by theme."""
     with transaction.atomic():
-        workshop = _locked_workshop(workshop)
+        workshop = locked_workshop(workshop)
         created = None
         if theme is None and name:
             theme = Theme.objects.filter(workshop=workshop, name__iexact=name).first()

@@ -1,7 +1,7 @@
 """Steering the room from the console: phase, prompt, moderation mode, posting lock, timer,
 wall layout, projector theme, closing; and undo from the moderation log. Each move runs in
 one transaction, is logged with its before and after, and reaches every screen as one live
-event (room.changed; see insights/actions.py: publish_room)."""
+event (room.changed; see insights/actions/posts.py: publish_room)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from insights.actions import publish_cards, publish_room
+from insights.actions.posts import publish_cards, publish_room
 from insights.errors import ActionRefused
 from insights.models import Contribution, ContributionEdit, Theme, Vote
-from workshops.actions import add_prompt
+from workshops.actions.setup import add_prompt
 from workshops.log import describe, is_undoable, log_change, matches, restore, snapshot
-from workshops.models import LogEntry, Participant, Workshop, lock_workshop
-
-
-def _locked(workshop: Workshop) -> Workshop:
-    return lock_workshop(workshop.pk)
+from workshops.models import LogEntry, Participant, Workshop, locked_workshop
 
 
 def _change(
@@ -35,7 +31,7 @@ def _change(
     **extra: Any,
 ) -> Workshop:
     """Set `values` on the (locked) workshop; log before and after; publish the room."""
-    workshop = _locked(workshop)
+    workshop = locked_workshop(workshop)
     fields = list(values)
     before = snapshot(workshop, fields)
     for name, value in values.items():
@@ -59,7 +55,7 @@ def set_phase(workshop: Workshop, phase: str, actor: Participant | None) -> Work
     # A countdown belongs to the phase it was set for: the next phase starts without one
     # (a "Time is up" left over from the last phase would tell the room the wrong thing).
     values: dict[str, Any] = {"phase": phase, "timer_ends_at": None, "timer_remaining": None}
-    current = _locked(workshop)
+    current = locked_workshop(workshop)
     if current.is_closed:
         raise ActionRefused(_("This workshop is closed. Undo the closing in the log to reopen it."))
     if current.status == Workshop.Status.DRAFT and phase != Workshop.Phase.JOIN:
@@ -86,7 +82,7 @@ def close_workshop(workshop: Workshop, actor: Participant | None) -> Workshop:
 @transaction.atomic
 def set_prompt(workshop: Workshop, text: str, actor: Participant | None) -> Workshop:
     """Put a question to the room; posts made while it stands are tied to it."""
-    workshop = _locked(workshop)
+    workshop = locked_workshop(workshop)
     prompt = workshop.prompts.filter(text=text).order_by("-created_at").first()
     if prompt is None:
         prompt = add_prompt(workshop, text)
@@ -110,7 +106,7 @@ def set_posting_open(workshop: Workshop, is_open: bool, actor: Participant | Non
     """Lock or unlock posting by hand. Unlocking also clears a countdown that ran out, or
     the lock at zero would keep holding."""
     values: dict[str, Any] = {"posting_open": is_open}
-    current = _locked(workshop)
+    current = locked_workshop(workshop)
     if is_open and current.timer_ends_at and current.timer_ends_at <= timezone.now():
         values.update({"timer_ends_at": None, "timer_remaining": 0})
     return _change(current, actor, "posting:unlock" if is_open else "posting:lock", values)
@@ -141,7 +137,7 @@ def start_timer(
 
 @transaction.atomic
 def pause_timer(workshop: Workshop, actor: Participant | None) -> Workshop:
-    current = _locked(workshop)
+    current = locked_workshop(workshop)
     if current.timer_ends_at is None:
         raise ActionRefused(_("The timer is not running."))
     left = max(0, math.ceil((current.timer_ends_at - timezone.now()).total_seconds()))
@@ -150,7 +146,7 @@ def pause_timer(workshop: Workshop, actor: Participant | None) -> Workshop:
 
 @transaction.atomic
 def resume_timer(workshop: Workshop, actor: Participant | None) -> Workshop:
-    current = _locked(workshop)
+    current = locked_workshop(workshop)
     if not current.timer_remaining:
         raise ActionRefused(_("There is no paused timer to resume."))
     return start_timer(current, current.timer_remaining, actor)
@@ -165,7 +161,7 @@ def reset_timer(workshop: Workshop, actor: Participant | None) -> Workshop:
 def expire_timer(workshop: Workshop, actor: Participant | None = None) -> bool:
     """The countdown reached zero: publish it (and the lock, when the timer locks posting).
     Harmless to call more than once, or early: only a timer that really ran out expires."""
-    current = _locked(workshop)
+    current = locked_workshop(workshop)
     if current.timer_ends_at is None or current.timer_ends_at > timezone.now():
         return False
     values: dict[str, Any] = {"timer_ends_at": None, "timer_remaining": 0}
@@ -215,7 +211,7 @@ def _changed_since() -> ActionRefused:
 @transaction.atomic
 def undo(workshop: Workshop, entry_id: int, actor: Participant | None) -> LogEntry:
     """Reverse one logged move, if nothing has changed it since; the undo is logged too."""
-    workshop = _locked(workshop)
+    workshop = locked_workshop(workshop)
     entry = (
         # of=self: PostgreSQL cannot lock the nullable side of the actor/contribution joins.
         LogEntry.objects.select_for_update(of=("self",))

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from challenges.models import Challenge, Obstacle
-from insights.actions import publish_room
-from workshops.codes import new_token, normalise_code, random_code
-from workshops.models import Participant, Prompt, Workshop, lock_workshop
+from insights.actions.posts import publish_room
+from workshops.codes import normalise_code, random_code
+from workshops.models import Participant, Prompt, Workshop, locked_workshop
 
 
 def unused_code() -> str:
@@ -63,30 +63,6 @@ def create_workshop(
             display_name=created_by.get_full_name() or created_by.get_username(),
         )
     return workshop
-
-
-@transaction.atomic
-def invite_participant(
-    workshop: Workshop,
-    *,
-    role: str,
-    name: str,
-    title: str = "",
-    organisation: str = "",
-    email: str = "",
-) -> Participant:
-    """An invited challenger, receiver or co-labber, with a personal link (/i/<token>/)."""
-    if role not in Participant.INVITED_ROLES:
-        raise ValueError(f"{role!r} is not an invited role")
-    return Participant.objects.create(
-        workshop=workshop,
-        role=role,
-        display_name=name,
-        title=title,
-        organisation=organisation,
-        email=email,
-        invite_token=new_token(),
-    )
 
 
 @transaction.atomic
@@ -146,10 +122,6 @@ EDITABLE_FIELDS = (
 )
 
 
-def _locked(workshop: Workshop) -> Workshop:
-    return lock_workshop(workshop.pk)
-
-
 @transaction.atomic
 def update_workshop(workshop: Workshop, **values: Any) -> Workshop:
     """Change the workshop's details (question, event, date, place, language, moderation,
@@ -157,7 +129,7 @@ def update_workshop(workshop: Workshop, **values: Any) -> Workshop:
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable here: {sorted(unknown)}")
-    workshop = _locked(workshop)
+    workshop = locked_workshop(workshop)
     for name, value in values.items():
         setattr(workshop, name, value)
     workshop.save(update_fields=list(values))
@@ -190,7 +162,7 @@ def duplicate_workshop(workshop: Workshop, created_by: AbstractBaseUser) -> Work
 
 @transaction.atomic
 def remove_challenge(challenge: Challenge) -> None:
-    workshop = _locked(challenge.workshop)
+    workshop = locked_workshop(challenge.workshop)
     challenge.delete()
     publish_room(workshop, wall=True)
 
@@ -221,7 +193,7 @@ def setup_challenge(
     workshop: Workshop, *, title: str, description: str = "", obstacles: Sequence[str] = ()
 ) -> Challenge:
     """A challenge written on the setup page; screens already open show it at once."""
-    workshop = _locked(workshop)
+    workshop = locked_workshop(workshop)
     challenge = add_challenge(workshop, title=title, description=description, obstacles=obstacles)
     publish_room(workshop, wall=True)
     return challenge

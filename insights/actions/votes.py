@@ -1,6 +1,6 @@
 """Dot voting in the prioritise phase: a labber opens and closes it, the audience spends its
 dots on suggestions, and the projector's ranking follows live. Each move runs in one
-transaction and publishes on commit, like every action (see insights/actions.py)."""
+transaction and publishes on commit, like every action (see insights/actions/posts.py)."""
 
 from __future__ import annotations
 
@@ -18,14 +18,10 @@ from insights.live import publish
 from insights.models import Contribution, Vote
 from insights.ranking import can_vote, dots_used, leading_dots, ranking_context, tallies_public
 from labbet.limits import check_vote_rate
-from workshops.models import LogEntry, Participant, Workshop, lock_workshop
+from workshops.models import LogEntry, Participant, Workshop, locked_workshop
 from workshops.regions import PHONE_WALL_SIZE, card_context, contributions_for, region_context
 
 MAX_DOTS = 20
-
-
-def _locked_workshop(workshop: Workshop) -> Workshop:
-    return lock_workshop(workshop.pk)
 
 
 def _publish_votes(workshop: Workshop, contribution: Contribution) -> None:
@@ -68,7 +64,7 @@ def _set_voting(
     workshop: Workshop, actor: Participant | None, is_open: bool, **settings: Any
 ) -> Workshop:
     with transaction.atomic():
-        workshop = _locked_workshop(workshop)
+        workshop = locked_workshop(workshop)
         if is_open and (workshop.is_closed or workshop.phase == Workshop.Phase.CLOSED):
             raise ActionRefused(_("This workshop has closed; voting cannot open again."), "closed")
         values = {"voting_open": is_open, **{k: v for k, v in settings.items() if v is not None}}
@@ -191,7 +187,7 @@ def add_dot(workshop: Workshop, participant: Participant, contribution_id: int) 
     """Put one dot on a suggestion; the dots this person has left."""
     check_vote_rate(participant)
     with transaction.atomic():
-        workshop = _locked_workshop(workshop)
+        workshop = locked_workshop(workshop)
         _check_voting(workshop, participant)
         contribution = _voting_suggestion(workshop, contribution_id)
         used = dots_used(workshop, participant)
@@ -230,7 +226,7 @@ def take_back_dot(workshop: Workshop, participant: Participant, contribution_id:
     """Take one dot back from a suggestion; the dots this person has left."""
     check_vote_rate(participant)
     with transaction.atomic():
-        workshop = _locked_workshop(workshop)
+        workshop = locked_workshop(workshop)
         _check_voting(workshop, participant)
         contribution = _voting_suggestion(workshop, contribution_id)
         vote = Vote.objects.filter(contribution=contribution, participant=participant).first()

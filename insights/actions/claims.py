@@ -1,6 +1,6 @@
 """Claims and follow-ups: a receiver takes a suggestion forward, reports on it afterwards, and
 the people who posted it hear about it by email (only if they left an address). Each move runs
-in one transaction and publishes on commit, like every action (see insights/actions.py)."""
+in one transaction and publishes on commit, like every action (see insights/actions/posts.py)."""
 
 from __future__ import annotations
 
@@ -20,15 +20,11 @@ from insights.live import publish
 from insights.models import Claim, Contribution, FollowUp
 from labbet.mail import MailRun, build_email, send_each, unsubscribe_token
 from workshops.invites import public_url
-from workshops.models import Participant, Workshop, lock_workshop
+from workshops.models import Participant, Workshop, locked_workshop
 
 logger = logging.getLogger(__name__)
 
 MAX_NOTE = 1000
-
-
-def _locked_workshop(workshop_id: int) -> Workshop:
-    return lock_workshop(workshop_id)
 
 
 def _publish_claims(workshop: Workshop, contribution: Contribution) -> None:
@@ -64,7 +60,7 @@ def claim_suggestion(
             "forbidden",
         )
     with transaction.atomic():
-        workshop = _locked_workshop(contribution.workshop_id)
+        workshop = locked_workshop(contribution.workshop_id)
         contribution = Contribution.objects.select_for_update().get(pk=contribution.pk)
         if not contribution.is_suggestion:
             raise ActionRefused(_("Only suggestions can be taken forward, not insights."))
@@ -95,7 +91,7 @@ def withdraw_claim(claim: Claim, actor: Participant) -> None:
     """Take a claim back (a wrong tap, a change of mind in the room). Once someone has
     reported on it, the history stays: park it instead."""
     with transaction.atomic():
-        workshop = _locked_workshop(claim.contribution.workshop_id)
+        workshop = locked_workshop(claim.contribution.workshop_id)
         claim = Claim.objects.select_for_update().filter(pk=claim.pk).first()
         if claim is None:
             raise ActionRefused(_("That claim was already withdrawn."), "gone")
@@ -146,7 +142,7 @@ def post_follow_up(
     claimed → in progress → done, or parked with a reason."""
     text = text.strip()
     with transaction.atomic():
-        workshop = _locked_workshop(claim.contribution.workshop_id)
+        workshop = locked_workshop(claim.contribution.workshop_id)
         claim = (
             # Lock the claim only: PostgreSQL cannot lock the nullable side of a join.
             Claim.objects.select_for_update(of=("self",))
