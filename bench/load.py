@@ -462,6 +462,16 @@ async def run(
         latencies.extend(got)
         reach.append(len(got))
     latencies.sort()
+    # Which posts were slowest to reach their last socket (post index, ms, sockets reached
+    # late): a stall shows as a run of neighbouring posts, a slow socket as one post's tail.
+    slowest = sorted(
+        (
+            (max(late), i, sum(t > 0.25 for t in late))
+            for i in ok
+            if (late := [s.arrivals[i] - scheduled[i] for s in room.sockets if i in s.arrivals])
+        ),
+        reverse=True,
+    )[:10]
     # Which accepted posts did not reach every socket: lost for good, or only late (the end)?
     missing = [i for i in ok if any(i not in sock.arrivals for sock in room.sockets)]
     post_latency = sorted(answered)
@@ -506,6 +516,9 @@ async def run(
         "frame_chars_mean": round(chars / frames) if frames else None,
         **{f"latency_{k}_ms": ms(percentile(latencies, q)) for k, q in LATENCY_QS},
         "latency_max_ms": ms(latencies[-1] if latencies else None),
+        "slowest_posts": [
+            {"post": i, "last_socket_ms": ms(t), "sockets_over_250_ms": n} for t, i, n in slowest
+        ],
         "post_p50_ms": ms(percentile(post_latency, 50)),
         "post_p95_ms": ms(percentile(post_latency, 95)),
         # In posting order: a queue that grows through the run shows as a rising line.

@@ -112,17 +112,37 @@ DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR 
 CHANNEL_LAYERS = channel_layers_config(os.environ.get("REDIS_URL"))
 # The abuse limits' counters (labbet/limits.py). In memory they are per process: with several
 # daphne processes each allows the full rate; with REDIS_URL they are shared.
-CACHES = {
-    "default": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
-            "KEY_PREFIX": "labbet",
-        }
-        if os.environ.get("REDIS_URL")
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "labbet"}
-    )
+# Two caches: "default" holds small entries that must last their time (the abuse limits'
+# counters, which live groups read which language: live/events.py), "rooms" the room's
+# renders (workshops/regions.py: tens of kilobytes each, many a minute). Embedded, each is a
+# bounded local-memory cache that drops its least recently used entries when full; kept apart,
+# a busy room's renders cannot push out a counter or a language's presence (at the default
+# 300 entries, a thousand phones' counters did: English phones then got no live frame until
+# the hub's resync, 4 s late, profiled with `python -m bench --phones 1000`). In a scale-out
+# both are the one Redis.
+_REDIS_CACHE = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": os.environ.get("REDIS_URL", ""),
+    "KEY_PREFIX": "labbet",
 }
+CACHES = (
+    {"default": _REDIS_CACHE, "rooms": _REDIS_CACHE}
+    if os.environ.get("REDIS_URL")
+    else {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "labbet",
+            # A few hundred bytes each: a counter per phone and limit, a key per language.
+            "OPTIONS": {"MAX_ENTRIES": 200_000},
+        },
+        "rooms": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "labbet-rooms",
+            # A render per cursor and language, 30 s each: enough for the renders in use.
+            "OPTIONS": {"MAX_ENTRIES": 500},
+        },
+    }
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -211,9 +211,11 @@ def _language_of_the_suite():
 def _an_empty_cache():
     # The room's renders are cached per workshop and cursor (workshops.regions.phone_room);
     # a rolled-back test's workshop must not lend its wall to the next test's.
-    from django.core.cache import cache
+    from django.conf import settings
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()
     yield
 
 

@@ -71,6 +71,25 @@ def test_a_phone_posts_five_times_in_half_a_minute_then_is_asked_to_wait():
         assert "on the wall" in post_over_http(client, workshop, 7).content.decode()
 
 
+@override_settings(LABBET_RATE_LIMITS={"post": (3, 30)})
+def test_a_flooder_stays_counted_in_a_room_of_thousands_and_their_renders():
+    """Every phone that posts has a counter in the cache, and the room's renders are cached
+    too; neither may push out the counter of a phone that already used up its posts (the
+    embedded cache drops its least recently used entries when full)."""
+    from django.core.cache import caches
+
+    from labbet import limits
+
+    for _ in range(3):
+        assert limits.hit("post", "flooder")
+    assert limits.over("post", "flooder")
+    for i in range(3000):  # a hall's phones post once each, and the wall moves on
+        limits.hit("post", f"phone-{i}")
+        caches["rooms"].set(f"room:1.1:{i}:phone:sv", {"wall": "x" * 100}, 30)
+    assert limits.over("post", "flooder")
+    assert not limits.hit("post", "flooder")
+
+
 @pytest.mark.django_db
 @override_settings(LABBET_RATE_LIMITS={"post": (2, 30)})
 def test_a_resend_of_a_saved_post_is_not_counted_and_labbers_are_not_limited():

@@ -80,6 +80,30 @@ async def test_english_and_swedish_phones_in_a_swedish_workshop_each_get_their_l
         await communicator.disconnect()
 
 
+async def test_an_english_phone_in_a_crowded_room_gets_each_event_in_english_at_once():
+    """A thousand phones fill the cache with their rate counters and the room's renders: the
+    room still knows someone reads English, so the event is rendered in English and reaches
+    the English phone as it happens (not Swedish, not seconds later from a resync)."""
+    from django.core.cache import caches
+
+    workshop, _ = await swedish_room()
+    _, key = await db(phone_session)(workshop)
+    english, connected, _ = await connect(workshop.code, session_key=key, lang="en")
+    assert connected
+
+    def crowd() -> None:  # as the limits' counters (labbet/limits.py) and phone_room do
+        for i in range(3000):
+            cache.set(f"labbet:limit:join:phone-{i}:1", 1, 60)
+            caches["rooms"].set(f"room:{workshop.pk}.1:{i}:phone:sv", {"wall": "x" * 100}, 30)
+
+    await db(crowd)()
+    contribution = await db(post)(workshop, text="Pilotprojekt med medborgare")
+    (frame,) = await frames(english, 1)
+    assert f'id="c-{contribution.pk}" lang="en"' in frame and "</span> Suggestion" in frame
+    assert "phone.en" in (await last_event(workshop)).fragments
+    await english.disconnect()
+
+
 async def test_a_replay_after_a_reconnect_is_in_the_sockets_language():
     workshop, _ = await swedish_room()
     _, key = await db(phone_session)(workshop)

@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import Count, QuerySet, Value
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -289,7 +289,7 @@ def phone_room(workshop: Workshop, cursor: int, oob: bool = False) -> dict[str, 
 
 def _cached(key: str) -> Any:
     try:
-        return cache.get(key)
+        return caches["rooms"].get(key)
     except Exception:
         # Redis in a scale-out; while it is down every phone gets a render of its own rather
         # than an error page (as labbet.limits lets people in).
@@ -299,7 +299,7 @@ def _cached(key: str) -> Any:
 
 def _keep(key: str, value: Any) -> None:
     try:
-        cache.set(key, value, ROOM_CACHE_SECONDS)
+        caches["rooms"].set(key, value, ROOM_CACHE_SECONDS)
     except Exception:
         logger.warning("room cache unavailable; the render is not kept", exc_info=True)
 
