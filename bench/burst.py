@@ -50,6 +50,7 @@ async def _burst(
             answered.append(clock() - started[i])
             accepted.append(i)
 
+    print(f"burst: {posters} phones press Send …", file=sys.stderr, flush=True)
     await asyncio.gather(*(one(i) for i in range(posters)))
     answers_s = clock() - wall
     # Then every accepted post on every socket of the room (a frame per post and socket).

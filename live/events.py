@@ -59,12 +59,6 @@ def fragment_key(view: str, language: str, stream_language: str) -> str:
     return view if language == stream_language else f"{view}.{language}"
 
 
-def fragment_for(fragments: dict[str, str], view: str, language: str) -> str:
-    """The view's fragment in `language`, or in the stream's language when the event was
-    rendered before any screen in `language` joined (a join and a publish a moment apart)."""
-    return fragments.get(f"{view}.{language}") or fragments.get(view, "")
-
-
 def _presence_key(stream_id: int, view: str, language: str) -> str:
     return f"live.present.w{stream_id}.{view}.{language}"
 
@@ -215,12 +209,19 @@ def latest_cursors(stream_ids: Iterable[int]) -> dict[int, int]:
 
 def frames_between(
     stream_id: int, view: str, language: str, after: int, before: int
-) -> list[tuple[int, str]]:
-    """The frames of events after `after` and before `before`, oldest first."""
+) -> list[tuple[int, str]] | None:
+    """The frames of events after `after` and before `before`, oldest first; None when one of
+    them was rendered before any screen read `language` (a join and a publish a moment
+    apart): there is no frame in that language to send, and the group's screens get a fresh
+    region in it instead (live/hub.py)."""
+    stream_language = stream_model().objects.values_list("language", flat=True).get(pk=stream_id)
+    key = fragment_key(view, language, stream_language)
     rows = LiveEvent.objects.filter(workshop_id=stream_id, seq__gt=after, seq__lt=before).order_by(
         "seq"
     )
-    return [
-        (seq, frame(seq, fragment_for(frags, view, language)))
-        for seq, frags in rows.values_list("seq", "fragments")
-    ]
+    frames = []
+    for seq, frags in rows.values_list("seq", "fragments"):
+        if key not in frags and key != view:
+            return None
+        frames.append((seq, frame(seq, frags.get(key, ""))))
+    return frames

@@ -116,7 +116,7 @@ async def test_a_frame_lost_on_the_way_is_read_from_the_database():
         await database_sync_to_async(LiveEvent.objects.create)(
             workshop=workshop, seq=seq, kind="test", fragments={"phone": f"<p>event {seq}</p>"}
         )
-    group = live_group(workshop.pk, "phone", "sv")
+    group = live_group(workshop.pk, "phone", workshop.language)
     hub = Hub()
     socket = Socket()
     await hub.join(group, socket, start=0)
@@ -289,3 +289,35 @@ async def test_a_prepared_frame_goes_to_the_kernel_at_once_and_the_rest_to_twist
     assert buffered == [b"\x81\x05hello", b"\x81\x05hello"]
     ours.close()
     theirs.close()
+
+
+async def test_a_burst_of_posts_reaches_each_socket_in_a_few_writes_and_a_lone_one_at_once(
+    monkeypatch,
+):
+    # "Everyone, write one now": posts commit a few milliseconds apart. Each socket gets all
+    # of them in order, in far fewer writes than posts; a post after a quiet moment goes out
+    # without waiting.
+    import live.hub as hub_module
+
+    writes: dict[Wire, list[list[bytes]]] = {}
+    monkeypatch.setattr(
+        hub_module,
+        "write_prepared",
+        lambda wire, frames: writes.setdefault(wire, []).append([p[1] for p in frames.prepared]),
+    )
+    hub = Hub()
+    wires = [Wire(Factory()) for _ in range(50)]
+    await join_wired(hub, "labbet.w12.phone.sv", wires)
+    for seq in range(1, 21):
+        await send_frame("labbet.w12.phone.sv", seq, f"post {seq}")
+        await asyncio.sleep(0.003)
+    await asyncio.sleep(hub_module.COALESCE * 3)
+    everything = [f"post {seq}".encode() for seq in range(1, 21)]
+    for wire in wires:
+        assert [frame for write in writes[wire] for frame in write] == everything
+        assert len(writes[wire]) <= 5
+    await asyncio.sleep(hub_module.COALESCE * 2)  # the room goes quiet
+    await send_frame("labbet.w12.phone.sv", 21, "post 21")
+    await asyncio.sleep(0.005)
+    assert all(writes[wire][-1] == [b"post 21"] for wire in wires)
+    hub.relay_task.cancel()

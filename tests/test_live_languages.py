@@ -142,3 +142,27 @@ async def test_a_socket_without_a_language_follows_its_persons_choice_then_the_w
     (frame,) = await frames(phone, 1)
     assert "Förslag" in frame
     await phone.disconnect()
+
+
+async def test_an_event_rendered_before_the_room_read_english_reaches_an_english_phone_in_english():
+    """A publish and an English phone's join a moment apart: the event has no English frame.
+    The phone's group notices the gap when the next event arrives and gets a fresh wall in
+    English, never the Swedish card."""
+    from live.events import live_group, mark_present
+
+    workshop, _ = await swedish_room()
+    _, key = await db(phone_session)(workshop)
+    english, connected, _ = await connect(workshop.code, session_key=key, lang="en")
+    assert connected
+    await db(cache.clear)()  # the publish does not see the join yet
+    await db(post)(workshop, text="Pilotprojekt med medborgare")
+    assert "phone.en" not in (await last_event(workshop)).fragments
+    await db(mark_present)([live_group(workshop.pk, "phone", "en")])
+    await db(post)(workshop, text="Ett öppet datalabb")
+    (frame,) = await frames(english, 1)
+    assert frame.startswith("<!--c:2 r-->")
+    assert 'id="wall" lang="en"' in frame and "</span> Suggestion" in frame
+    assert "Pilotprojekt med medborgare" in frame and "Ett öppet datalabb" in frame
+    assert "Förslag" not in frame
+    assert await english.receive_nothing(timeout=0.5)
+    await english.disconnect()
