@@ -38,10 +38,13 @@ def _in_background() -> bool:
 
 
 def _index(workshop: Workshop) -> similarity.Index:
+    return _index_of(workshop.pk, workshop.created_at, workshop.language)
+
+
+def _index_of(workshop_id: int, created_at: Any, language: str) -> similarity.Index:
     # Keyed by the workshop's creation too: a test database reuses primary keys.
-    key = (workshop.pk, workshop.created_at)
-    index = similarity.workshop_index(key, workshop.language, ())
-    new = Contribution.objects.filter(workshop=workshop, pk__gt=index.last_pk).order_by("pk")
+    index = similarity.workshop_index((workshop_id, created_at), language, ())
+    new = Contribution.objects.filter(workshop_id=workshop_id, pk__gt=index.last_pk).order_by("pk")
     index.add_many(list(new.values_list("pk", "text")))
     return index
 
@@ -117,14 +120,16 @@ def similar_context(workshop: Workshop) -> dict[str, Any]:
     return {"duplicate_groups": duplicate_groups(workshop)}
 
 
-def compare_new_post(workshop_id: int, contribution_id: int) -> None:
+def compare_new_post(workshop: Workshop, contribution_id: int) -> None:
     """After a post commits: compare it with the wall, and when it has probable duplicates,
-    show the console the new groups."""
+    show the console the new groups. `workshop` is read for its key and language only (the
+    post's own, from another thread); the workshop is read again only to publish."""
+    workshop_id = workshop.pk
     try:
-        workshop = Workshop.objects.get(pk=workshop_id)
-        index = _index(workshop)
+        index = _index_of(workshop_id, workshop.created_at, workshop.language)
         if not index.pairs.get(contribution_id):
             return
+        workshop = Workshop.objects.get(pk=workshop_id)
         with transaction.atomic():
             publish(workshop, "similar.changed", similar_context(workshop))
     except Exception:  # a failed comparison never costs the post anything
@@ -135,12 +140,14 @@ def compare_new_post(workshop_id: int, contribution_id: int) -> None:
     # cost more than the comparison.
 
 
-def after_post(workshop_id: int, contribution_id: int) -> None:
+def after_post(workshop: Workshop, contribution_id: int) -> None:
     """Run on commit: in the background (the post's answer does not wait), or inline where
     the tests want the outcome before they look."""
     if not settings.LABBET_SIMILAR_POSTS:
         return
+    # What the comparison reads of the workshop, not the post's instance itself.
+    key = Workshop(pk=workshop.pk, created_at=workshop.created_at, language=workshop.language)
     if _in_background():
-        _BACKGROUND.submit(compare_new_post, workshop_id, contribution_id)
+        _BACKGROUND.submit(compare_new_post, key, contribution_id)
     else:
-        compare_new_post(workshop_id, contribution_id)
+        compare_new_post(key, contribution_id)

@@ -72,3 +72,21 @@ def test_alike_keeps_only_those_over_the_threshold():
 
 def test_a_new_post_costs_under_five_ms_of_cpu_at_1000_posts():
     assert post_cost(posts=1000, rounds=50) < 0.005
+
+
+def test_a_post_scored_for_its_offer_joins_the_index_with_pairs_among_posts_that_came_meanwhile():
+    # The phone's offer scores the text; by the time the post commits, others have joined
+    # the wall. Its pairs come from both: the earlier scores are reused, not trusted blindly.
+    index = similarity.Index("sv")
+    index.add_many([(1, "Gratis kollektivtrafik för unga"), (2, "Fler cykelbanor i centrum")])
+    text = "Kollektivtrafiken ska vara gratis för unga"
+    assert index.scores(text)[0][0] == 1
+    index.add_many([(3, "Fler laddstolpar för elbilar")])
+    index.add_many([(4, "Gratis kollektivtrafik för alla unga")])
+    assert index.add_many([(5, text)]) == [1, 4, 5]
+    assert index.pairs[5] == {1, 4}
+    # After a labber's edit rebuilds the rows, nothing remembered is used.
+    index.scores("Fler cykelbanor i hela centrum")
+    index.add(2, "Fler laddstolpar")
+    index.add_many([(6, "Fler cykelbanor i hela centrum")])
+    assert 2 not in index.pairs.get(6, set())

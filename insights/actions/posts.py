@@ -103,7 +103,7 @@ def post_contribution(
             contribution.workshop = locked
             crowd.note(locked, author, "posts", crowd.same_text(text), contribution)
             _publish_card(locked, "contribution.added", contribution.mark_new())
-            transaction.on_commit(partial(after_post, locked.pk, contribution.pk))
+            transaction.on_commit(partial(after_post, locked, contribution.pk))
             # What the caller keeps is a plain object: votes and merges may come to it later.
             del contribution._prefetched_objects_cache
     except IntegrityError:
