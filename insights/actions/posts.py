@@ -67,11 +67,6 @@ def post_contribution(
 
     A resend with the same client key (a lost acknowledgement, a double tap) returns the
     contribution saved the first time and changes nothing."""
-    if client_key:
-        existing = Contribution.objects.filter(author=author, client_key=client_key).first()
-        if existing is not None:
-            return existing, False
-    check_post_rate(author)  # a resend above is free; a new post counts, HTTP or socket alike
     by_obstacle(workshop)  # asked by the card and by the phone's next form: read it once
     try:
         with transaction.atomic():
@@ -80,6 +75,8 @@ def post_contribution(
             if display_name is not None and display_name != author.display_name:
                 author.display_name = display_name
                 author.save(update_fields=["display_name"])
+            # A resend is told apart by the key's unique constraint (below), not by a query
+            # before every post: resends are rare, posts are not.
             contribution = Contribution.objects.create(
                 workshop=workshop,
                 kind=kind,
@@ -91,6 +88,9 @@ def post_contribution(
                 status=_new_status(workshop, author),
                 client_key=client_key,
             )
+            # A resend never gets here, so it is free; a new post counts, HTTP or socket
+            # alike, and one over the limit is rolled back.
+            check_post_rate(author)
             # The workshop's row is locked only now, after the insert: in a large room the
             # posts of every process queue on that lock (PostgreSQL; SQLite has one writer).
             locked = locked_workshop(workshop)
@@ -107,9 +107,10 @@ def post_contribution(
             # What the caller keeps is a plain object: votes and merges may come to it later.
             del contribution._prefetched_objects_cache
     except IntegrityError:
-        # Two sends of the same key raced; the first one won and is the answer.
+        # A resend of a saved post (a lost acknowledgement, a double tap, two sends that
+        # raced): the first one is the answer.
         existing = Contribution.objects.filter(author=author, client_key=client_key).first()
-        if existing is None:
+        if existing is None or not client_key:
             raise
         return existing, False
     return contribution, True
