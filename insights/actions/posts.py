@@ -109,8 +109,10 @@ def post_contribution(
     except IntegrityError:
         # A resend of a saved post (a lost acknowledgement, a double tap, two sends that
         # raced): the first one is the answer.
+        if not client_key:
+            raise
         existing = Contribution.objects.filter(author=author, client_key=client_key).first()
-        if existing is None or not client_key:
+        if existing is None:
             raise
         return existing, False
     return contribution, True
