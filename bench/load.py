@@ -157,7 +157,8 @@ class Room:
             else:
                 sock.gaps += sock.last_seq >= 0 and seq > sock.last_seq + 1
                 sock.last_seq = seq
-            if found := POST.search(message):
+            # One event may carry several posts (a room that pressed Send together).
+            for found in POST.finditer(message):
                 self.arrived(sock, int(found[1]), now)
 
         return on_text

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from labbet import limits
 from live.consumers import LiveConsumer
+from live.db import Batches
 from live.db import socket_database_sync_to_async as database_sync_to_async
 from workshops.access import find_workshop, screen_access, still_allowed
 from workshops.models import Participant, Workshop
@@ -100,6 +101,40 @@ def _access(scope: dict, workshop: Workshop, view: str, key: str | None) -> Acce
     user = session_user(session) if view != "phone" else AnonymousUser()
     allowed, participant = screen_access(workshop, view, session=session, user=user, key=key)
     return Access(workshop, participant, view) if allowed else CLOSE_FORBIDDEN
+
+
+def handle_posts(workshop_id: int, posts: list[tuple[WorkshopConsumer, dict]]) -> list:
+    """The answers to posts that arrived on this process's sockets together (a room pressing
+    Send at once), saved as one batch (insights/views/phone.py: submit_posts). An answer is
+    None when the socket's person may no longer act as themselves (their invitation was
+    revoked or ran out since the socket opened)."""
+    from insights.views.phone import PhonePost, submit_posts
+
+    # Who they are now and the room as it is now, in one query.
+    people = Participant.objects.select_related("workshop").in_bulk(
+        {socket.participant_id for socket, _data in posts}
+    )
+    workshop = next((p.workshop for p in people.values() if p.workshop_id == workshop_id), None)
+    answers: list = [None] * len(posts)
+    allowed: list[int] = []
+    for i, (socket, _data) in enumerate(posts):
+        person = people.get(socket.participant_id)
+        if person is None or person.workshop_id != workshop_id or not still_allowed(person):
+            continue
+        person.workshop = workshop  # one room object: what it read once serves every post
+        allowed.append(i)
+    if allowed:
+        batch = [
+            PhonePost(people[posts[i][0].participant_id], posts[i][1], posts[i][0].language)
+            for i in allowed
+        ]
+        for i, answer in zip(allowed, submit_posts(workshop, batch), strict=True):
+            answers[i] = answer
+    return answers
+
+
+# Posts sent while the socket thread handles earlier ones go together (live/db.py: Batches).
+_posts = Batches(handle_posts)
 
 
 class WorkshopConsumer(LiveConsumer):
@@ -213,28 +248,14 @@ class WorkshopConsumer(LiveConsumer):
                 await self.resume(cursor)
             return
         if action == "post" and self.access.view == "phone":
-            html = await database_sync_to_async(self.handle_post)(message)
+            data = {k: v for k, v in message.items() if isinstance(v, str)}
+            html = await _posts.submit(self.access.workshop.pk, (self, data))
             if html is None:
                 await self.close(code=CLOSE_FORBIDDEN)
                 return
             await self.send(text_data=html)
             return
         await self.send_error(_("That request is not possible here."))
-
-    def handle_post(self, message: dict) -> str | None:
-        """The post's answer; None when this socket's person may no longer act as themselves
-        (their invitation was revoked or ran out since the socket opened)."""
-        from insights.views.phone import submit_post
-
-        data = {k: v for k, v in message.items() if isinstance(v, str)}
-        with translation.override(self.language):
-            # Both as they are now, in one query.
-            participant = Participant.objects.select_related("workshop").get(
-                pk=self.access.participant.pk, workshop=self.access.workshop.pk
-            )
-            if not still_allowed(participant):
-                return None
-            return submit_post(participant.workshop, participant, data, oob=True)
 
     async def send_error(self, text: str) -> None:
         html = render_to_string("insights/_socket_error.html", {"message": text})

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from challenges.models import Obstacle
-from insights.actions.posts import check_can_post, post_contribution
+from insights.actions.posts import NewPost, check_can_post
 from insights.errors import ActionRefused
 from insights.models import Contribution
 from workshops.models import Participant, Workshop
@@ -116,22 +116,18 @@ class ContributionForm(forms.Form):
     def clean_display_name(self) -> str:
         return clean_text(self.cleaned_data.get("display_name") or "")
 
-    def save(self, author: Participant) -> tuple[Contribution | None, bool]:
-        """Post through the action; a refusal becomes a form error and nothing is saved."""
+    def new_post(self, author: Participant, language: str | None = None) -> NewPost:
+        """The post this valid form holds, as the posting action takes it."""
         data = self.cleaned_data
-        try:
-            return post_contribution(
-                workshop=self.workshop,
-                author=author,
-                kind=data["kind"],
-                text=data["text"],
-                obstacle=data.get("obstacle"),
-                client_key=data.get("client_key") or "",
-                display_name=data.get("display_name") or None,
-            )
-        except ActionRefused as refusal:
-            self.add_error(None, refusal.message)
-            return None, False
+        return NewPost(
+            author=author,
+            kind=data["kind"],
+            text=data["text"],
+            obstacle=data.get("obstacle"),
+            client_key=data.get("client_key") or "",
+            display_name=data.get("display_name") or None,
+            language=language,
+        )
 
 
 # --- The phone's post form as its page and its socket show it. ---

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from asgiref.sync import SyncToAsync
 from django.db import close_old_connections, connections
 
@@ -27,3 +29,49 @@ class SocketDatabaseSyncToAsync(SyncToAsync):
 
 
 socket_database_sync_to_async = SocketDatabaseSyncToAsync
+
+
+class Batches:
+    """Items handed in while an earlier batch is being handled go together into the next one:
+    one call of `handle` (a sync function, on the socket thread) for what a room sent at the
+    same moment, and no wait at all for an item that comes alone.
+
+    `handle(key, items)` returns one result per item, in order; a result that is an exception
+    is raised to that item's caller alone. Items are batched per key (a workshop, say)."""
+
+    def __init__(self, handle, most: int = 64) -> None:
+        self.handle, self.most = handle, most
+        self.pending: dict = {}
+        self.draining: set[asyncio.Task] = set()  # held: the loop keeps only weak references
+
+    async def submit(self, key, item):
+        loop = asyncio.get_running_loop()
+        waiting = loop.create_future()
+        queue = self.pending.get(key)
+        if queue is None:
+            queue = self.pending[key] = []
+            task = loop.create_task(self._drain(key, queue))
+            self.draining.add(task)
+            task.add_done_callback(self.draining.discard)
+        queue.append((item, waiting))
+        result = await waiting
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    async def _drain(self, key, queue: list) -> None:
+        try:
+            while queue:
+                batch = queue[: self.most]
+                del queue[: self.most]
+                try:
+                    results = await socket_database_sync_to_async(self.handle)(
+                        key, [item for item, _waiting in batch]
+                    )
+                except Exception as fault:  # every caller of this batch hears of it
+                    results = [fault] * len(batch)
+                for (_item, waiting), result in zip(batch, results, strict=True):
+                    if not waiting.done():  # its socket may have gone meanwhile
+                        waiting.set_result(result)
+        finally:
+            self.pending.pop(key, None)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
 from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from challenges.models import Obstacle
@@ -21,7 +24,6 @@ from workshops.log import card_version, log_change
 from workshops.models import Participant, Workshop, locked_workshop
 from workshops.regions import (
     by_obstacle,
-    card_context,
     card_contexts,
     recent_log,
     room_context,
@@ -30,10 +32,14 @@ from workshops.regions import (
 )
 
 
-def _publish_card(workshop: Workshop, kind: str, contribution: Contribution) -> None:
+def _publish_cards(workshop: Workshop, contributions: Sequence[Contribution]) -> None:
     # The counters are read under the workshop's lock: of two posts in flight, the later
     # event counts both.
-    publish(workshop, kind, {**card_context(contribution), "counts": room_counts(workshop)})
+    publish(
+        workshop,
+        "contribution.added",
+        {"cards": card_contexts(contributions), "counts": room_counts(workshop)},
+    )
 
 
 def _post_state(workshop: Workshop) -> tuple:
@@ -53,6 +59,23 @@ def check_can_post(workshop: Workshop, author: Participant) -> None:
         raise refusal
 
 
+@dataclass(frozen=True)
+class NewPost:
+    """One post from the room, as post_contributions takes it."""
+
+    author: Participant
+    kind: str
+    text: str
+    obstacle: Obstacle | None = None
+    client_key: str = ""
+    display_name: str | None = None
+    # The poster's language, when it is not the one active: a refusal is told in it.
+    language: str | None = None
+
+
+Posted = tuple[Contribution, bool]
+
+
 def post_contribution(
     *,
     workshop: Workshop,
@@ -62,60 +85,128 @@ def post_contribution(
     obstacle: Obstacle | None = None,
     client_key: str = "",
     display_name: str | None = None,
-) -> tuple[Contribution, bool]:
+) -> Posted:
     """Save a post from the room; (the contribution, whether it is new).
 
     A resend with the same client key (a lost acknowledgement, a double tap) returns the
     contribution saved the first time and changes nothing."""
-    by_obstacle(workshop)  # asked by the card and by the phone's next form: read it once
-    try:
-        with transaction.atomic():
-            author = Participant.objects.get(pk=author.pk)
-            check_can_post(workshop, author)  # the room as this request read it
-            if display_name is not None and display_name != author.display_name:
-                author.display_name = display_name
-                author.save(update_fields=["display_name"])
-            # A resend is told apart by the key's unique constraint (below), not by a query
-            # before every post: resends are rare, posts are not.
-            contribution = Contribution.objects.create(
-                workshop=workshop,
-                kind=kind,
-                text=text,
-                author=author,
-                obstacle=obstacle,
-                challenge=obstacle.challenge if obstacle else None,
-                prompt_id=workshop.current_prompt_id,
-                status=_new_status(workshop, author),
-                client_key=client_key,
-            )
-            # A resend never gets here, so it is free; a new post counts, HTTP or socket
-            # alike, and one over the limit is rolled back.
-            check_post_rate(author)
-            # The workshop's row is locked only now, after the insert: in a large room the
-            # posts of every process queue on that lock (PostgreSQL; SQLite has one writer).
-            locked = locked_workshop(workshop)
-            check_can_post(locked, author)  # the room as it is now: a lock that came meanwhile
-            if _post_state(locked) != _post_state(workshop):
-                # A labber changed the room while this post was on its way: follow them.
-                contribution.status = _new_status(locked, author)
-                contribution.prompt_id = locked.current_prompt_id
-                contribution.save(update_fields=["status", "prompt"])
-            contribution.workshop = locked
-            crowd.note(locked, author, "posts", crowd.same_text(text), contribution)
-            _publish_card(locked, "contribution.added", contribution.mark_new())
+    post = NewPost(author, kind, text, obstacle, client_key, display_name)
+    (result,) = post_contributions(workshop, [post])
+    if isinstance(result, ActionRefused):
+        raise result
+    return result
+
+
+def _told_in(language: str | None):
+    return translation.override(language) if language else nullcontext()
+
+
+def post_contributions(
+    workshop: Workshop, posts: Sequence[NewPost]
+) -> list[Posted | ActionRefused]:
+    """Save posts of the room in one transaction, under one lock of the workshop's row and as
+    one live event: what a room that presses Send together costs (bench.burst). Each post's
+    outcome in the order given: (the contribution, whether it is new), or why it was refused
+    (nothing of it is saved). A resend with a client key already saved by its author is
+    answered with the first contribution and changes nothing."""
+    by_obstacle(workshop)  # asked by the cards and by the phones' next forms: read it once
+    results: list[Posted | ActionRefused | None] = [None] * len(posts)
+    resent: list[int] = []
+    with transaction.atomic():
+        authors = Participant.objects.in_bulk({post.author.pk for post in posts})
+        inserted: list[tuple[int, Contribution]] = []
+        for i, post in enumerate(posts):
+            author = authors.get(post.author.pk)
+            if author is None:
+                raise Participant.DoesNotExist(f"participant {post.author.pk} is gone")
+            with _told_in(post.language):
+                try:
+                    inserted.append((i, _insert(workshop, author, post, alone=len(posts) == 1)))
+                except ActionRefused as refusal:
+                    results[i] = refusal
+                except IntegrityError:
+                    # A resend of a saved post (a lost acknowledgement, a double tap, two
+                    # sends that raced): the first one is the answer, read after the commit.
+                    if not post.client_key:
+                        raise
+                    resent.append(i)
+        if inserted:
+            _publish_new(workshop, posts, inserted, results)
+    for i in resent:
+        post = posts[i]
+        existing = Contribution.objects.filter(
+            author=post.author, client_key=post.client_key
+        ).first()
+        if existing is None:
+            raise IntegrityError(f"post {post.client_key!r} was refused by the database")
+        results[i] = (existing, False)
+    return results  # type: ignore[return-value]  # every place is filled
+
+
+def _insert(workshop: Workshop, author: Participant, post: NewPost, alone: bool) -> Contribution:
+    """One post's row, in a savepoint: refused or a resend, it leaves nothing behind. A post
+    alone needs none: the whole transaction is rolled back, and nothing else is in it."""
+    with transaction.atomic(savepoint=not alone):
+        check_can_post(workshop, author)  # the room as this request read it
+        if post.display_name is not None and post.display_name != author.display_name:
+            author.display_name = post.display_name
+            author.save(update_fields=["display_name"])
+        # A resend is told apart by the key's unique constraint, not by a query before every
+        # post: resends are rare, posts are not.
+        contribution = Contribution.objects.create(
+            workshop=workshop,
+            kind=post.kind,
+            text=post.text,
+            author=author,
+            obstacle=post.obstacle,
+            challenge=post.obstacle.challenge if post.obstacle else None,
+            prompt_id=workshop.current_prompt_id,
+            status=_new_status(workshop, author),
+            client_key=post.client_key,
+        )
+        # A resend never gets here, so it is free; a new post counts, HTTP or socket alike,
+        # and one over the limit is rolled back.
+        check_post_rate(author)
+    return contribution
+
+
+def _publish_new(
+    workshop: Workshop,
+    posts: Sequence[NewPost],
+    inserted: list[tuple[int, Contribution]],
+    results: list,
+) -> None:
+    # The workshop's row is locked only now, after the inserts: in a large room the posts of
+    # every process queue on that lock (PostgreSQL; SQLite has one writer).
+    locked = locked_workshop(workshop)
+    kept: list[Contribution] = []
+    dropped: list[int] = []
+    for i, contribution in inserted:
+        author = contribution.author
+        with _told_in(posts[i].language):
+            # The room as it is now: a lock that came meanwhile.
+            refusal = posting_refusal(locked, author)
+        if refusal is not None:
+            results[i] = refusal
+            dropped.append(contribution.pk)
+            continue
+        if _post_state(locked) != _post_state(workshop):
+            # A labber changed the room while this post was on its way: follow them.
+            contribution.status = _new_status(locked, author)
+            contribution.prompt_id = locked.current_prompt_id
+            contribution.save(update_fields=["status", "prompt"])
+        contribution.workshop = locked
+        crowd.note(locked, author, "posts", crowd.same_text(contribution.text), contribution)
+        kept.append(contribution.mark_new())
+        results[i] = (contribution, True)
+    if dropped:
+        Contribution.objects.filter(pk__in=dropped).delete()
+    if kept:
+        _publish_cards(locked, kept)
+        for contribution in kept:
             transaction.on_commit(partial(after_post, locked, contribution.pk))
             # What the caller keeps is a plain object: votes and merges may come to it later.
             del contribution._prefetched_objects_cache
-    except IntegrityError:
-        # A resend of a saved post (a lost acknowledgement, a double tap, two sends that
-        # raced): the first one is the answer.
-        if not client_key:
-            raise
-        existing = Contribution.objects.filter(author=author, client_key=client_key).first()
-        if existing is None:
-            raise
-        return existing, False
-    return contribution, True
 
 
 def set_status(

@@ -2,39 +2,106 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
+from typing import Any, NamedTuple
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from insights.actions.posts import Posted, post_contributions
 from insights.duplicates import similar_on_wall
+from insights.errors import ActionRefused
 from insights.forms import ContributionForm, blank_form, post_form_context
 from insights.models import Contribution
+from labbet.batching import ThreadBatches
 from workshops.access import get_workshop_or_404, join_audience
 from workshops.models import Participant, Workshop
 from workshops.views.join import phone_page, use_workshop_language
 
+logger = logging.getLogger(__name__)
 
-def handle_post(
-    workshop: Workshop, participant: Participant, data: dict
-) -> tuple[ContributionForm, Contribution | None]:
-    """Validate and save; (the form to show next, the saved contribution or None)."""
-    form = ContributionForm(data, workshop=workshop)
-    if not form.is_valid():
-        return form, None
-    if not data.get("anyway"):
-        # Very like a card on the wall: offer it (a dot instead, or send anyway); the text
-        # stays in the form, and the next send goes through. A resend of a saved post is
-        # its answer, not an offer.
-        form.offer = similar_on_wall(workshop, form.cleaned_data["text"], participant)
-        if form.offer is not None and not _is_resend(participant, form):
-            return form, None
-    contribution, _created = form.save(participant)
-    if contribution is None:
-        return form, None
-    return blank_form(workshop, participant, previous=form), contribution
+
+class PhonePost(NamedTuple):
+    """One Send from a phone: who, what the form held, and the language to answer in (None:
+    the one active)."""
+
+    participant: Participant
+    data: Mapping[str, Any]
+    language: str | None = None
+
+
+Outcome = tuple[ContributionForm, Contribution | None]
+
+
+def handle_posts(workshop: Workshop, posts: Sequence[PhonePost]) -> list[Outcome | Exception]:
+    """Validate and save posts that arrived together (a room that presses Send at once); of
+    each, (the form to show next, the saved contribution or None). The valid ones are saved
+    in one transaction and one live event (post_contributions). A fault in one post is its
+    outcome (an exception), not its neighbours'."""
+    forms: list[ContributionForm] = []
+    ready: list[int] = []
+    for i, post in enumerate(posts):
+        with _told_in(post.language):
+            form = ContributionForm(post.data, workshop=workshop)
+            forms.append(form)
+            if form.is_valid() and not _offered(workshop, post.participant, form):
+                ready.append(i)
+    saved = _save(workshop, [(posts[i], forms[i]) for i in ready])
+    outcomes: list[Outcome | Exception] = [(form, None) for form in forms]
+    for i, result in zip(ready, saved, strict=True):
+        if isinstance(result, ActionRefused):
+            forms[i].add_error(None, result.message)
+        elif isinstance(result, Exception):
+            outcomes[i] = result
+        else:
+            with _told_in(posts[i].language):
+                next_form = blank_form(workshop, posts[i].participant, previous=forms[i])
+            outcomes[i] = (next_form, result[0])
+    return outcomes
+
+
+def _offered(workshop: Workshop, participant: Participant, form: ContributionForm) -> bool:
+    """Very like a card on the wall: offer it (a dot instead, or send anyway); the text stays
+    in the form, and the next send goes through. A resend of a saved post is its answer, not
+    an offer."""
+    if form.data.get("anyway"):
+        return False
+    form.offer = similar_on_wall(workshop, form.cleaned_data["text"], participant)
+    return form.offer is not None and not _is_resend(participant, form)
+
+
+def _save(
+    workshop: Workshop, posts: Sequence[tuple[PhonePost, ContributionForm]]
+) -> list[Posted | ActionRefused | Exception]:
+    if not posts:
+        return []
+    new = [form.new_post(post.participant, post.language) for post, form in posts]
+    try:
+        return list(post_contributions(workshop, new))
+    except Exception:
+        if len(new) == 1:
+            raise
+    # The batch failed as a whole (rolled back): each post on its own, so that one post's
+    # fault is told to its phone and the others are saved.
+    logger.warning("a batch of %d posts failed; saving them one by one", len(new), exc_info=True)
+    results: list[Posted | ActionRefused | Exception] = []
+    for one in new:
+        try:
+            results.extend(post_contributions(workshop, [one]))
+        except Exception as fault:  # handed to that post's phone
+            results.append(fault)
+    return results
+
+
+def _told_in(language: str | None):
+    return translation.override(language) if language else nullcontext()
 
 
 def _is_resend(participant: Participant, form: ContributionForm) -> bool:
@@ -42,11 +109,27 @@ def _is_resend(participant: Participant, form: ContributionForm) -> bool:
     return bool(key) and Contribution.objects.filter(author=participant, client_key=key).exists()
 
 
-def submit_post(workshop: Workshop, participant: Participant, data: dict, oob: bool = False) -> str:
-    form, sent = handle_post(workshop, participant, data)
-    return render_to_string(
-        "insights/_post_form.html", post_form_context(workshop, participant, form, sent, oob)
-    )
+def submit_posts(workshop: Workshop, posts: Sequence[PhonePost]) -> list[str | Exception]:
+    """The socket's answers (out of band) to posts that arrived together, each in its
+    phone's language; a post whose handling failed gets its exception."""
+    answers: list[str | Exception] = []
+    for post, outcome in zip(posts, handle_posts(workshop, posts), strict=True):
+        if isinstance(outcome, Exception):
+            answers.append(outcome)
+            continue
+        form, sent = outcome
+        with _told_in(post.language):
+            context = post_form_context(workshop, post.participant, form, sent, oob=True)
+            answers.append(render_to_string("insights/_post_form.html", context))
+    return answers
+
+
+def _handle_together(_workshop_id: int, posts: Sequence[tuple[Workshop, PhonePost]]) -> list:
+    return handle_posts(posts[0][0], [post for _workshop, post in posts])
+
+
+# The posts of requests that arrive while this process saves earlier ones are saved together.
+_posts_together = ThreadBatches(_handle_together)
 
 
 @require_POST
@@ -54,11 +137,12 @@ def post(request: HttpRequest, code: str) -> HttpResponse:
     workshop = get_workshop_or_404(code, request)
     use_workshop_language(request, workshop)
     participant = join_audience(request, workshop)
+    one = PhonePost(participant, request.POST, translation.get_language())
+    form, sent = _posts_together.submit(workshop.pk, (workshop, one))
     if request.htmx:
-        html = submit_post(workshop, participant, request.POST)
-        return HttpResponse(html)
+        context = post_form_context(workshop, participant, form, sent, oob=False)
+        return HttpResponse(render_to_string("insights/_post_form.html", context))
     # Without JavaScript: post, redirect, get — or the whole page with the errors.
-    form, sent = handle_post(workshop, participant, request.POST)
     if sent is not None:
         messages.success(request, _("Thank you! Your post arrived."))
         return redirect("workshops:join", code=workshop.code)

@@ -1,0 +1,160 @@
+"""A room that presses Send together: posts that reach the server while it saves earlier ones
+are saved together, in one transaction and one live event (bench.burst: 200 phones at once).
+Each phone still gets its own answer, in its own language; a refused or failing post is told
+to its phone alone and costs its neighbours nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from insights.actions import posts as post_actions
+from insights.consumers import handle_posts
+from insights.models import Contribution
+from labbet.batching import ThreadBatches
+from live.db import Batches
+from tests.factories import make_audience, make_workshop
+
+pytestmark = pytest.mark.django_db
+
+
+def socket(participant, language: str) -> SimpleNamespace:
+    """What handle_posts reads of a socket: whose it is and the language it reads."""
+    return SimpleNamespace(participant_id=participant.pk, language=language)
+
+
+def sent(text: str, key: str) -> dict:
+    return {"kind": "insight", "text": text, "client_key": key}
+
+
+def test_posts_sent_together_are_one_event_and_each_phone_is_answered_in_its_language():
+    workshop = make_workshop(language="sv")
+    swede, english, muted = (make_audience(workshop) for _ in range(3))
+    muted.muted = True
+    muted.save()
+    before = workshop.live_seq
+    answers = handle_posts(
+        workshop.pk,
+        [
+            (socket(swede, "sv"), sent("Fler mötesplatser", "a")),
+            (socket(english, "en"), sent("Open data by default", "b")),
+            (socket(muted, "en"), sent("spam", "c")),
+            (socket(english, "en"), sent("Open data by default", "b")),  # a double tap
+        ],
+    )
+    assert ">Skicka</button>" in answers[0] and ">Send</button>" in answers[1]
+    assert "A labber has paused posting from this phone." in answers[2]
+    assert "Open data by default" not in answers[3]  # the form is blank again: it was saved
+    saved = Contribution.objects.filter(workshop=workshop)
+    assert sorted(saved.values_list("text", flat=True)) == [
+        "Fler mötesplatser",
+        "Open data by default",
+    ]
+    workshop.refresh_from_db()
+    (event,) = workshop.live_events.filter(seq__gt=before)
+    assert event.kind == "contribution.added"
+    wall = event.fragments["phone"]
+    # Both cards in one frame, the later one on top (each is inserted at the wall's top).
+    assert wall.index("Fler mötesplatser") < wall.index("Open data by default")
+    assert event.fragments["projector"].count('id="count-posts"') == 1
+
+
+def test_a_post_that_fails_is_told_to_its_phone_and_the_others_are_saved(monkeypatch):
+    workshop = make_workshop()
+    first, second = make_audience(workshop), make_audience(workshop)
+    insert = post_actions._insert
+
+    def breaks_on_boom(workshop, author, post, alone):
+        if post.text == "boom":
+            raise RuntimeError("the disk is full")
+        return insert(workshop, author, post, alone)
+
+    monkeypatch.setattr(post_actions, "_insert", breaks_on_boom)
+    answers = handle_posts(
+        workshop.pk,
+        [(socket(first, "en"), sent("boom", "x")), (socket(second, "en"), sent("Kept", "y"))],
+    )
+    assert isinstance(answers[0], RuntimeError)
+    assert isinstance(answers[1], str) and "Kept" not in answers[1]
+    assert list(Contribution.objects.values_list("text", flat=True)) == ["Kept"]
+
+
+def test_a_socket_whose_person_is_gone_gets_no_answer_and_the_rest_are_saved():
+    workshop = make_workshop()
+    gone, stays = make_audience(workshop), make_audience(workshop)
+    gone_socket = socket(gone, "en")
+    gone.delete()
+    answers = handle_posts(
+        workshop.pk,
+        [(gone_socket, sent("lost", "g")), (socket(stays, "en"), sent("Here", "h"))],
+    )
+    assert answers[0] is None  # the consumer closes that socket
+    assert list(Contribution.objects.values_list("text", flat=True)) == ["Here"]
+
+
+@pytest.mark.asyncio
+async def test_items_handed_in_while_a_batch_runs_go_together_and_a_lone_one_at_once():
+    calls: list[list[str]] = []
+
+    def handle(key, items):
+        calls.append(list(items))
+        return [ValueError(item) if item == "bad" else item.upper() for item in items]
+
+    batches = Batches(handle)
+    assert await batches.submit("room", "alone") == "ALONE"
+    assert calls == [["alone"]]
+
+    # While the first of these is handled, three more arrive: they are one call.
+    calls.clear()
+    first = asyncio.ensure_future(batches.submit("room", "a"))
+    await asyncio.sleep(0)  # the drain has started with "a" alone
+    rest = [asyncio.ensure_future(batches.submit("room", item)) for item in ("b", "bad", "c")]
+    assert await first == "A"
+    results = await asyncio.gather(*rest, return_exceptions=True)
+    assert results[0] == "B" and results[2] == "C"
+    assert isinstance(results[1], ValueError)  # told to its caller alone
+    assert calls == [["a"], ["b", "bad", "c"]]
+    assert batches.pending == {}
+
+
+def test_requests_that_arrive_while_a_batch_runs_go_together_and_each_gets_its_own_result():
+    calls: list[list[str]] = []
+    first_running, let_go = threading.Event(), threading.Event()
+
+    def handle(key, items):
+        calls.append(list(items))
+        if items == ["a"]:
+            first_running.set()
+            let_go.wait(5)
+        return [ValueError(item) if item == "bad" else item.upper() for item in items]
+
+    batches = ThreadBatches(handle)
+    results: dict[str, object] = {}
+
+    def request(item: str) -> None:
+        try:
+            results[item] = batches.submit("room", item)
+        except ValueError as refused:
+            results[item] = refused
+
+    first = threading.Thread(target=request, args=("a",))
+    first.start()
+    assert first_running.wait(5)
+    rest = [threading.Thread(target=request, args=(item,)) for item in ("b", "bad", "c")]
+    for thread in rest:
+        thread.start()
+    while len(batches.queues.get("room", [])) < 3:  # all three wait behind the first
+        time.sleep(0.001)
+    let_go.set()
+    for thread in (first, *rest):
+        thread.join(5)
+    assert calls == [["a"], ["b", "bad", "c"]]
+    assert results["a"] == "A" and results["b"] == "B" and results["c"] == "C"
+    assert isinstance(results["bad"], ValueError)  # told to its request alone
+    assert batches.queues == {} and batches.leading == set()
+    # Idle again: the next request is handled at once, alone.
+    assert batches.submit("room", "d") == "D" and calls[-1] == ["d"]
