@@ -97,7 +97,8 @@ def post_contribution(
     return result
 
 
-def _told_in(language: str | None):
+def told_in(language: str | None):
+    """The poster's language while their post is handled (None: the one active)."""
     return translation.override(language) if language else nullcontext()
 
 
@@ -119,7 +120,7 @@ def post_contributions(
             author = authors.get(post.author.pk)
             if author is None:
                 raise Participant.DoesNotExist(f"participant {post.author.pk} is gone")
-            with _told_in(post.language):
+            with told_in(post.language):
                 try:
                     inserted.append((i, _insert(workshop, author, post, alone=len(posts) == 1)))
                 except ActionRefused as refusal:
@@ -183,7 +184,7 @@ def _publish_new(
     dropped: list[int] = []
     for i, contribution in inserted:
         author = contribution.author
-        with _told_in(posts[i].language):
+        with told_in(posts[i].language):
             # The room as it is now: a lock that came meanwhile.
             refusal = posting_refusal(locked, author)
         if refusal is not None:

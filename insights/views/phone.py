@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
 from typing import Any, NamedTuple
 
 from django.contrib import messages
@@ -15,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from insights.actions.posts import Posted, post_contributions
+from insights.actions.posts import Posted, post_contributions, told_in
 from insights.duplicates import similar_on_wall
 from insights.errors import ActionRefused
 from insights.forms import ContributionForm, blank_form, post_form_context
@@ -48,7 +47,7 @@ def handle_posts(workshop: Workshop, posts: Sequence[PhonePost]) -> list[Outcome
     forms: list[ContributionForm] = []
     ready: list[int] = []
     for i, post in enumerate(posts):
-        with _told_in(post.language):
+        with told_in(post.language):
             form = ContributionForm(post.data, workshop=workshop)
             forms.append(form)
             if form.is_valid() and not _offered(workshop, post.participant, form):
@@ -61,7 +60,7 @@ def handle_posts(workshop: Workshop, posts: Sequence[PhonePost]) -> list[Outcome
         elif isinstance(result, Exception):
             outcomes[i] = result
         else:
-            with _told_in(posts[i].language):
+            with told_in(posts[i].language):
                 next_form = blank_form(workshop, posts[i].participant, previous=forms[i])
             outcomes[i] = (next_form, result[0])
     return outcomes
@@ -100,10 +99,6 @@ def _save(
     return results
 
 
-def _told_in(language: str | None):
-    return translation.override(language) if language else nullcontext()
-
-
 def _is_resend(participant: Participant, form: ContributionForm) -> bool:
     key = form.cleaned_data.get("client_key")
     return bool(key) and Contribution.objects.filter(author=participant, client_key=key).exists()
@@ -118,7 +113,7 @@ def submit_posts(workshop: Workshop, posts: Sequence[PhonePost]) -> list[str | E
             answers.append(outcome)
             continue
         form, sent = outcome
-        with _told_in(post.language):
+        with told_in(post.language):
             context = post_form_context(workshop, post.participant, form, sent, oob=True)
             answers.append(render_to_string("insights/_post_form.html", context))
     return answers
