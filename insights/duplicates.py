@@ -97,7 +97,11 @@ def similar_on_wall(
     if not settings.LABBET_SIMILAR_POSTS:
         return None
     try:
-        index = _index(workshop)
+        # Brought up to date once per request or batch of posts (all of one batch are offered
+        # before any is saved): the workshop object lives as long as that request or batch.
+        index = workshop.__dict__.get("_similar_index")
+        if index is None:
+            index = workshop.__dict__["_similar_index"] = _index(workshop)
         close = [pk for pk, score in index.scores(text, limit=5) if score >= OFFER_THRESHOLD]
         if not close:
             return None

@@ -158,3 +158,24 @@ def test_requests_that_arrive_while_a_batch_runs_go_together_and_each_gets_its_o
     assert batches.queues == {} and batches.leading == set()
     # Idle again: the next request is handled at once, alone.
     assert batches.submit("room", "d") == "D" and calls[-1] == ["d"]
+
+
+def test_a_batch_brings_the_similar_post_index_up_to_date_once():
+    """Every post of a batch is checked against the wall before any is saved: the wall's
+    index is read for new posts once, not once per post."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    workshop = make_workshop()
+    people = [make_audience(workshop) for _ in range(5)]
+    with CaptureQueriesContext(connection) as queries:
+        handle_posts(
+            workshop.pk,
+            [
+                (socket(p, "en"), sent(f"Idea number {i} entirely its own", f"i{i}"))
+                for i, p in enumerate(people)
+            ],
+        )
+    since = [q["sql"] for q in queries.captured_queries if '"id" >' in q["sql"]]
+    assert len(since) <= 2  # the offers' one, and the comparison after the commit's
+    assert Contribution.objects.count() == 5
