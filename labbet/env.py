@@ -49,7 +49,7 @@ def sqlite_config(path: Path) -> dict[str, Any]:
     # WAL lets the projector and phones read while a post is written; IMMEDIATE takes the
     # write lock at BEGIN so two writers queue on the busy timeout instead of deadlocking.
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "labbet.sqlite",
         "NAME": str(path),
         "OPTIONS": {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

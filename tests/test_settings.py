@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_sqlite_under_var_with_wal_and_busy_timeout_by_default(tmp_path):
     config = database_config(None, tmp_path / "db.sqlite3")
-    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    # Django's SQLite backend, keeping closed connections for the next request thread
+    assert config["ENGINE"] == "labbet.sqlite"
     assert config["NAME"] == str(tmp_path / "db.sqlite3")
     assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
     assert config["OPTIONS"]["timeout"] >= 5

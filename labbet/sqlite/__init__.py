@@ -1,0 +1,1 @@
+"""Django's SQLite backend with its connections kept for the next request (base.py)."""

@@ -1,0 +1,45 @@
+"""Django's SQLite backend, with a closed connection kept for the next thread that opens one.
+
+Under daphne every HTTP request runs in a thread of its own (Django's ThreadSensitiveContext),
+and Django's persistent connections are per thread, so each request opened SQLite afresh:
+the file, some thirty SQL functions registered, four PRAGMAs. That was 1.4 ms of a phone's
+post (measured in process; a tenth of its server time in `python -m bench.burst --post-over
+http`). PostgreSQL has Django's own pool (labbet/env.py); SQLite has none, so here closing a
+connection that holds no transaction puts it back on a short list instead, and opening one
+takes it from there. Django allows the hand-over: it opens SQLite with check_same_thread=False
+and itself checks that a connection is used by one thread at a time."""
+
+from __future__ import annotations
+
+from django.db.backends.sqlite3 import base
+
+# Enough for the request threads that run at the same moment; more are closed as usual.
+KEPT = 32
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    # Per database file: list.append and list.pop are atomic, no lock needed.
+    _kept: dict[str, list] = {}
+
+    def _idle(self) -> list:
+        return self._kept.setdefault(str(self.settings_dict["NAME"]), [])
+
+    def get_new_connection(self, conn_params):
+        if not self.is_in_memory_db():
+            try:
+                return self._idle().pop()
+            except IndexError:
+                pass
+        return super().get_new_connection(conn_params)
+
+    def _close(self):
+        connection = self.connection
+        if (
+            connection is None
+            or connection.in_transaction
+            or self.is_in_memory_db()
+            or len(self._idle()) >= KEPT
+        ):
+            return super()._close()
+        self._idle().append(connection)
+        return None
