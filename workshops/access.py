@@ -25,10 +25,12 @@ def find_workshop(code: str, request: HttpRequest | None = None) -> Workshop | N
     found = getattr(request, "_labbet_workshops", None) if request is not None else None
     if found is not None and code in found:
         return found[code]
-    workshops = Workshop.objects.filter(code=code)
-    workshop = (
-        workshops.exclude(status=Workshop.Status.CLOSED).first()
-        or workshops.order_by("-created_at").first()
+    # One query, no ORDER BY (compiling the model's ordering was most of this look-up's cost
+    # under a burst of posts, profiled): a code names one open workshop and a few closed ones.
+    workshops = list(Workshop.objects.filter(code=code).order_by())
+    workshop = next(
+        (w for w in workshops if w.status != Workshop.Status.CLOSED),
+        max(workshops, key=lambda w: (w.created_at, w.pk), default=None),
     )
     if request is not None:
         if found is None:
@@ -58,7 +60,10 @@ def session_participant(session, workshop: Workshop) -> Participant | None:
     pid = session_participant_id(session, workshop)
     if pid is None:
         return None
-    return Participant.objects.filter(pk=pid, workshop=workshop).first()
+    try:  # .get(), not .first(): no ORDER BY to compile for a look-up by key
+        return Participant.objects.get(pk=pid, workshop=workshop)
+    except Participant.DoesNotExist:
+        return None
 
 
 def _revoked_guest(participant: Participant) -> bool:
