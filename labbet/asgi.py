@@ -4,11 +4,9 @@ import os
 import sys
 from pathlib import Path
 
-import django
-from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.asgi import get_asgi_application
 from django.core.exceptions import ImproperlyConfigured
-from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labbet.settings")
 EXAMPLE_ENV = Path(__file__).resolve().parent.parent / "deploy" / "env.example"
@@ -44,25 +42,7 @@ try:
         weak_secret_key(settings.SECRET_KEY)
 except ImproperlyConfigured as exc:
     sys.exit(f"Labbet cannot start: {exc}")
-
-
-class OneThreadPerRequest(ASGIHandler):
-    """Django over ASGI with the middleware and the view run as one sync call, in one thread
-    per request (the thread Django gives each request, ThreadSensitiveContext).
-
-    Django's own ASGI handler builds the chain asynchronously: all of Labbet's middleware and
-    views are sync (WhiteNoise can only be), so a request hopped between the event loop and
-    its thread several times to adapt them, each hop waiting for the loop while it fans a
-    frame out to a thousand sockets. Here the chain is built sync, as under WSGI, and called
-    in that thread once. Measured with `python -m bench.burst --post-over http`: see #16."""
-
-    def load_middleware(self, is_async: bool = False) -> None:
-        super().load_middleware(is_async=False)
-        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
-
-
-django.setup(set_prefix=False)
-django_asgi_app = OneThreadPerRequest()
+django_asgi_app = get_asgi_application()
 
 from labbet import accesslog  # noqa: E402
 

@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "labbet.limits.LimitsMiddleware",
+    # Last, sync only: see its docstring.
+    "labbet.middleware.OneThreadPerRequest",
 ]
 
 ROOT_URLCONF = "labbet.urls"
