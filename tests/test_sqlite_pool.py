@@ -8,6 +8,7 @@ import threading
 import pytest
 from django.db import connections
 
+from labbet.env import sqlite_config
 from labbet.sqlite.base import KEPT, DatabaseWrapper
 
 
@@ -19,8 +20,10 @@ def _files_of_its_own(django_db_blocker):
 
 
 def database(path) -> DatabaseWrapper:
-    """A connection to `path` as one request thread has it."""
-    return DatabaseWrapper({**connections["default"].settings_dict, "NAME": str(path)}, "pool")
+    """A connection to `path` as one request thread has it, whatever database the suite
+    itself runs on (the PostgreSQL pass too): the embedded configuration over Django's
+    filled-in defaults."""
+    return DatabaseWrapper({**connections["default"].settings_dict, **sqlite_config(path)}, "pool")
 
 
 def in_a_thread(path, begin: bool = False):
