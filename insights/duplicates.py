@@ -4,7 +4,7 @@ N others" groups, side by side, merged by a labber in one move (nothing merges b
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -124,34 +124,36 @@ def similar_context(workshop: Workshop) -> dict[str, Any]:
     return {"duplicate_groups": duplicate_groups(workshop)}
 
 
-def compare_new_post(workshop: Workshop, contribution_id: int) -> None:
-    """After a post commits: compare it with the wall, and when it has probable duplicates,
-    show the console the new groups. `workshop` is read for its key and language only (the
-    post's own, from another thread); the workshop is read again only to publish."""
+def compare_new_posts(workshop: Workshop, contribution_ids: Sequence[int]) -> None:
+    """After posts commit (one batch: a room that pressed Send together): compare them with
+    the wall and, when any has probable duplicates, show the console the new groups, once.
+    `workshop` is read for its key and language only (the posts' own, from another thread);
+    the workshop is read again only to publish."""
     workshop_id = workshop.pk
     try:
         index = _index_of(workshop_id, workshop.created_at, workshop.language)
-        if not index.pairs.get(contribution_id):
+        if not any(index.pairs.get(pk) for pk in contribution_ids):
             return
         workshop = Workshop.objects.get(pk=workshop_id)
         with transaction.atomic():
             publish(workshop, "similar.changed", similar_context(workshop))
-    except Exception:  # a failed comparison never costs the post anything
-        logger.exception("comparing post %s failed", contribution_id)
+    except Exception:  # a failed comparison never costs the posts anything
+        logger.exception("comparing posts %s failed", list(contribution_ids))
         if _in_background():
             close_old_connections()  # a broken connection is not kept for the next post
     # Otherwise the one background thread keeps its connection: opening one per post would
     # cost more than the comparison.
 
 
-def after_post(workshop: Workshop, contribution_id: int) -> None:
-    """Run on commit: in the background (the post's answer does not wait), or inline where
-    the tests want the outcome before they look."""
+def after_posts(workshop: Workshop, contribution_ids: Sequence[int]) -> None:
+    """Run on commit, once per batch of posts (the index takes the whole batch in one read,
+    and the console is told once): in the background (the posts' answers do not wait), or
+    inline where the tests want the outcome before they look."""
     if not settings.LABBET_SIMILAR_POSTS:
         return
-    # What the comparison reads of the workshop, not the post's instance itself.
+    # What the comparison reads of the workshop, not the posts' instance itself.
     key = Workshop(pk=workshop.pk, created_at=workshop.created_at, language=workshop.language)
     if _in_background():
-        _BACKGROUND.submit(compare_new_post, key, contribution_id)
+        _BACKGROUND.submit(compare_new_posts, key, list(contribution_ids))
     else:
-        compare_new_post(key, contribution_id)
+        compare_new_posts(key, contribution_ids)

@@ -179,3 +179,49 @@ def test_a_batch_brings_the_similar_post_index_up_to_date_once():
     since = [q["sql"] for q in queries.captured_queries if '"id" >' in q["sql"]]
     assert len(since) <= 2  # the offers' one, and the comparison after the commit's
     assert Contribution.objects.count() == 5
+
+
+def anyway(text: str, key: str = "a") -> dict:
+    return {**sent(text, key), "anyway": "1"}
+
+
+def test_a_batch_with_two_near_duplicates_tells_the_console_once(
+    django_capture_on_commit_callbacks,
+):
+    """A room that posts the same idea together: after the commit the wall's index reads the
+    batch's posts in one query, and the console gets one update with both of them grouped,
+    not one update per post."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from insights.duplicates import duplicate_groups
+    from tests.factories import post
+
+    workshop = make_workshop(language="sv")
+    seed = post(workshop, text="Digitala samverkansplattformar där vi kan arbeta gemensamt")
+    one, two, three = (make_audience(workshop) for _ in range(3))
+    workshop.refresh_from_db()
+    before = workshop.live_seq
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        handle_posts(
+            workshop.pk,
+            [
+                # sent anyway: past the phone's offer of a dot for the card it is like
+                (socket(one, "sv"), anyway("En digital samverkansplattform, arbeta gemensamt")),
+                (socket(two, "sv"), sent("Fler cykelbanor i centrum", "b")),
+                (
+                    socket(three, "sv"),
+                    anyway("Digitala samverkansplattformar, arbeta gemensamt!", "c"),
+                ),
+            ],
+        )
+    after_commit = [q["sql"] for q in queries.captured_queries if '"id" >' in q["sql"]]
+    assert len(after_commit) <= 2  # the offers' read, and the comparison's, once each
+    workshop.refresh_from_db()
+    kinds = list(workshop.live_events.filter(seq__gt=before).values_list("kind", flat=True))
+    assert kinds == ["contribution.added", "similar.changed"]
+    (group,) = duplicate_groups(workshop)
+    assert group[0] == seed and len(group) == 3

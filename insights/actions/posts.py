@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from challenges.models import Obstacle
 from insights import crowd
-from insights.duplicates import after_post, similar_context
+from insights.duplicates import after_posts, similar_context
 from insights.errors import ActionRefused
 from insights.live import publish
 from insights.models import Contribution, ContributionEdit, Theme, Vote
@@ -204,8 +204,8 @@ def _publish_new(
         Contribution.objects.filter(pk__in=dropped).delete()
     if kept:
         _publish_cards(locked, kept)
+        transaction.on_commit(partial(after_posts, locked, [c.pk for c in kept]))
         for contribution in kept:
-            transaction.on_commit(partial(after_post, locked, contribution.pk))
             # What the caller keeps is a plain object: votes and merges may come to it later.
             del contribution._prefetched_objects_cache
 
