@@ -25,7 +25,7 @@ from labbet import limits
 from live.consumers import LiveConsumer
 from live.db import Batches
 from live.db import socket_database_sync_to_async as database_sync_to_async
-from workshops.access import find_workshop, screen_access, still_allowed
+from workshops.access import find_workshop, screen_access
 from workshops.models import Participant, Workshop
 from workshops.regions import render_region
 
@@ -108,27 +108,16 @@ def handle_posts(workshop_id: int, posts: list[tuple[WorkshopConsumer, dict]]) -
     Send at once), saved as one batch (insights/views/phone.py: submit_posts). An answer is
     None when the socket's person may no longer act as themselves (their invitation was
     revoked or ran out since the socket opened)."""
-    from insights.views.phone import PhonePost, submit_posts
+    from insights.views.phone import senders, submit_posts
 
-    # Who they are now and the room as it is now, in one query.
-    people = Participant.objects.select_related("workshop").in_bulk(
-        {socket.participant_id for socket, _data in posts}
+    workshop, sent = senders(
+        workshop_id, [(socket.participant_id, data, socket.language) for socket, data in posts]
     )
-    workshop = next((p.workshop for p in people.values() if p.workshop_id == workshop_id), None)
+    allowed = [(i, post) for i, post in enumerate(sent) if post is not None]
     answers: list = [None] * len(posts)
-    allowed: list[int] = []
-    for i, (socket, _data) in enumerate(posts):
-        person = people.get(socket.participant_id)
-        if person is None or person.workshop_id != workshop_id or not still_allowed(person):
-            continue
-        person.workshop = workshop  # one room object: what it read once serves every post
-        allowed.append(i)
-    if allowed:
-        batch = [
-            PhonePost(people[posts[i][0].participant_id], posts[i][1], posts[i][0].language)
-            for i in allowed
-        ]
-        for i, answer in zip(allowed, submit_posts(workshop, batch), strict=True):
+    if workshop is not None and allowed:
+        batch = [post for _i, post in allowed]
+        for (i, _post), answer in zip(allowed, submit_posts(workshop, batch), strict=True):
             answers[i] = answer
     return answers
 

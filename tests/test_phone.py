@@ -70,6 +70,38 @@ def test_phone_post_over_htmx_answers_with_a_fresh_form_and_confirmation(client)
     assert Contribution.objects.get().text == "Shared leadership"
 
 
+def test_a_phone_that_posts_before_its_page_ever_loaded_is_made_a_place_and_saved(client):
+    """A browser that sends the form without having opened the page (a page kept from an
+    earlier visit, cookies cleared): it becomes one more phone in the room, as the page would
+    have made it, and its post is saved in its name."""
+    workshop = make_workshop()
+    response = post_form(client, workshop, text="Posted straight away")
+    assert response.status_code == 200 and 'data-sent-key="k1"' in response.content.decode()
+    (person,) = workshop.participants.filter(role=Participant.Role.AUDIENCE)
+    assert Contribution.objects.get().author == person
+    # and the next post is the same person's
+    post_form(client, workshop, text="And a second thought", client_key="k2")
+    audience = workshop.participants.filter(role=Participant.Role.AUDIENCE)
+    assert audience.count() == 1 and person.contributions.count() == 2
+
+
+def test_a_guest_whose_link_was_revoked_posts_as_one_more_phone_not_in_their_name(client):
+    """The receiver's link is revoked while their phone page is open; their next Send (no
+    new page in between) is saved as an audience member's, not as the receiver's."""
+    from tests.factories import enter_by_invite, make_receiver
+    from workshops.actions.invites import revoke_invite
+
+    workshop = make_workshop()
+    receiver = make_receiver(workshop)
+    enter_by_invite(client, receiver)
+    join(client, workshop)
+    revoke_invite(receiver)
+    response = post_form(client, workshop, text="Still in the room")
+    assert response.status_code == 200, response.content
+    author = Contribution.objects.get(text="Still in the room").author
+    assert author != receiver and author.role == Participant.Role.AUDIENCE
+
+
 def test_a_double_submit_saves_once(client):
     workshop = make_workshop()
     join(client, workshop)

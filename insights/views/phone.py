@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -20,7 +20,12 @@ from insights.errors import ActionRefused
 from insights.forms import ContributionForm, blank_form, post_form_context
 from insights.models import Contribution
 from labbet.batching import ThreadBatches
-from workshops.access import get_workshop_or_404, join_audience
+from workshops.access import (
+    get_workshop_or_404,
+    join_audience,
+    session_participant_id,
+    still_allowed,
+)
 from workshops.models import Participant, Workshop
 from workshops.views.join import phone_page, use_workshop_language
 
@@ -37,6 +42,33 @@ class PhonePost(NamedTuple):
 
 
 Outcome = tuple[ContributionForm, Contribution | None]
+# One Send as it reaches a batch: who by their key, what the form held, the language.
+Sent = tuple[int, Mapping[str, Any], str | None]
+
+
+def senders(
+    workshop_id: int, sent: Sequence[Sent], room: Workshop | None = None
+) -> tuple[Workshop | None, list[PhonePost | None]]:
+    """Who sent each post, in one query for the whole batch (a request or a socket knows
+    only its person's key), and the room: `room` when the caller has just read it (a
+    request), else read now with the people (a socket opened long ago). None for a person
+    who is gone, in another workshop, or who may no longer act as themselves (an invitation
+    revoked or run out since their page or socket opened)."""
+    ids = {pid for pid, _data, _language in sent}
+    if room is not None:
+        people, workshop = Participant.objects.in_bulk(ids), room
+    else:
+        people = Participant.objects.select_related("workshop").in_bulk(ids)
+        workshop = next((p.workshop for p in people.values() if p.workshop_id == workshop_id), None)
+    posts: list[PhonePost | None] = []
+    for pid, data, language in sent:
+        person = people.get(pid)
+        if person is None or person.workshop_id != workshop_id or not still_allowed(person):
+            posts.append(None)
+            continue
+        person.workshop = workshop  # one room object: what it read once serves every post
+        posts.append(PhonePost(person, data, language))
+    return workshop, posts
 
 
 def handle_posts(workshop: Workshop, posts: Sequence[PhonePost]) -> list[Outcome | Exception]:
@@ -119,21 +151,63 @@ def submit_posts(workshop: Workshop, posts: Sequence[PhonePost]) -> list[str | E
     return answers
 
 
-def _handle_together(_workshop_id: int, posts: Sequence[tuple[Workshop, PhonePost]]) -> list:
-    return handle_posts(posts[0][0], [post for _workshop, post in posts])
+class Answered(NamedTuple):
+    """A request's post handled in its batch: the room and person as the batch read them."""
+
+    workshop: Workshop
+    participant: Participant
+    form: ContributionForm
+    sent: Contribution | None
+
+
+def _handle_together(
+    workshop_id: int, requests: Sequence[tuple[Workshop, Sent]]
+) -> list[Answered | Exception | None]:
+    # The room as the batch's first request read it, a moment ago (the action reads it again
+    # under its lock).
+    sent = [one for _workshop, one in requests]
+    workshop, posts = senders(workshop_id, sent, room=requests[0][0])
+    answers: list[Answered | Exception | None] = [None] * len(sent)
+    allowed = [(i, post) for i, post in enumerate(posts) if post is not None]
+    if workshop is None or not allowed:
+        return answers
+    outcomes = handle_posts(workshop, [post for _i, post in allowed])
+    for (i, post), outcome in zip(allowed, outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            answers[i] = outcome
+        else:
+            answers[i] = Answered(workshop, post.participant, *outcome)
+    return answers
 
 
 # The posts of requests that arrive while this process saves earlier ones are saved together.
 _posts_together = ThreadBatches(_handle_together)
 
 
+def _send(request: HttpRequest, workshop: Workshop) -> Answered:
+    """This request's post, handed to the batch by its person's key alone: the batch reads
+    the people and the room once for all its posts. A phone without a person yet (it posts
+    before its page was ever shown) or a guest whose link ended is made one as the page would
+    make it, and sends again."""
+    language = translation.get_language()
+    pid = session_participant_id(request.session, workshop)
+    answer = None
+    if pid is not None:
+        answer = _posts_together.submit(workshop.pk, (workshop, (pid, request.POST, language)))
+    if answer is None:
+        participant = join_audience(request, workshop)
+        one = (participant.pk, request.POST, language)
+        answer = _posts_together.submit(workshop.pk, (workshop, one))
+    if answer is None:  # the room is gone meanwhile
+        raise Http404("No workshop with that code")
+    return answer
+
+
 @require_POST
 def post(request: HttpRequest, code: str) -> HttpResponse:
     workshop = get_workshop_or_404(code, request)
     use_workshop_language(request, workshop)
-    participant = join_audience(request, workshop)
-    one = PhonePost(participant, request.POST, translation.get_language())
-    form, sent = _posts_together.submit(workshop.pk, (workshop, one))
+    workshop, participant, form, sent = _send(request, workshop)
     if request.htmx:
         context = post_form_context(workshop, participant, form, sent, oob=False)
         return HttpResponse(render_to_string("insights/_post_form.html", context))
