@@ -176,6 +176,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Django's database sessions, read by one plain statement (labbet/sessions.py).
+SESSION_ENGINE = "labbet.sessions"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 60  # a phone keeps its place in a workshop for weeks
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
