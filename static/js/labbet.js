@@ -155,10 +155,17 @@
   }
   function restoreFocus() {
     var saved = savedFocus;
+    // A swap that is still settling: until it settles, htmx leaves the old elements'
+    // attributes on the new ones, so a button about to be disabled looks usable, and a focus
+    // put on it now is lost a moment later (a dot's answer and its live frame arriving
+    // within those 20 ms). That swap's afterSettle comes back here.
+    if (saved && document.querySelector("." + htmx.config.settlingClass)) return;
     savedFocus = null;
     if (!saved || Date.now() - saved.at > FOCUS_WAITS_MS) return;
     var active = document.activeElement;
-    if (active && active !== body && document.contains(active)) return;   // not lost
+    // Not lost, unless on a control the swap has just disabled: Chromium moves the focus off
+    // it only at its next rendering, after this.
+    if (active && active !== body && document.contains(active) && !active.disabled) return;
     if (document.contains(saved.el)) return;   // still there: the person moved on
     var target = saved.id ? document.getElementById(saved.id) : null;
     var anchor = saved.anchor ? document.getElementById(saved.anchor) : null;
