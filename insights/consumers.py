@@ -108,18 +108,10 @@ def handle_posts(workshop_id: int, posts: list[tuple[WorkshopConsumer, dict]]) -
     Send at once), saved as one batch (insights/views/phone.py: submit_posts). An answer is
     None when the socket's person may no longer act as themselves (their invitation was
     revoked or ran out since the socket opened)."""
-    from insights.views.phone import senders, submit_posts
+    from insights.views.phone import answer_senders, submit_posts
 
-    workshop, sent = senders(
-        workshop_id, [(socket.participant_id, data, socket.language) for socket, data in posts]
-    )
-    allowed = [(i, post) for i, post in enumerate(sent) if post is not None]
-    answers: list = [None] * len(posts)
-    if workshop is not None and allowed:
-        batch = [post for _i, post in allowed]
-        for (i, _post), answer in zip(allowed, submit_posts(workshop, batch), strict=True):
-            answers[i] = answer
-    return answers
+    sent = [(socket.participant_id, data, socket.language) for socket, data in posts]
+    return answer_senders(workshop_id, sent, submit_posts)
 
 
 # Posts sent while the socket thread handles earlier ones go together (live/db.py: Batches).

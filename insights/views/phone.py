@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from django.contrib import messages
@@ -69,6 +69,26 @@ def senders(
         person.workshop = workshop  # one room object: what it read once serves every post
         posts.append(PhonePost(person, data, language))
     return workshop, posts
+
+
+def answer_senders(
+    workshop_id: int,
+    sent: Sequence[Sent],
+    answer: Callable[[Workshop, list[PhonePost]], Sequence[Any]],
+    room: Workshop | None = None,
+) -> list[Any]:
+    """`answer(room, posts)` for the posts whose senders may still act (senders), as one
+    batch, each result in its post's place; None in the place of the others. What the
+    socket's batches and the HTTP requests' batches share."""
+    workshop, posts = senders(workshop_id, sent, room)
+    results: list[Any] = [None] * len(sent)
+    allowed = [(i, post) for i, post in enumerate(posts) if post is not None]
+    if workshop is None or not allowed:
+        return results
+    answered = answer(workshop, [post for _i, post in allowed])
+    for (i, _post), result in zip(allowed, answered, strict=True):
+        results[i] = result
+    return results
 
 
 def handle_posts(workshop: Workshop, posts: Sequence[PhonePost]) -> list[Outcome | Exception]:
@@ -160,24 +180,22 @@ class Answered(NamedTuple):
     sent: Contribution | None
 
 
+def _answered(workshop: Workshop, posts: list[PhonePost]) -> list[Answered | Exception]:
+    return [
+        outcome
+        if isinstance(outcome, Exception)
+        else Answered(workshop, post.participant, *outcome)
+        for post, outcome in zip(posts, handle_posts(workshop, posts), strict=True)
+    ]
+
+
 def _handle_together(
     workshop_id: int, requests: Sequence[tuple[Workshop, Sent]]
 ) -> list[Answered | Exception | None]:
     # The room as the batch's first request read it, a moment ago (the action reads it again
     # under its lock).
     sent = [one for _workshop, one in requests]
-    workshop, posts = senders(workshop_id, sent, room=requests[0][0])
-    answers: list[Answered | Exception | None] = [None] * len(sent)
-    allowed = [(i, post) for i, post in enumerate(posts) if post is not None]
-    if workshop is None or not allowed:
-        return answers
-    outcomes = handle_posts(workshop, [post for _i, post in allowed])
-    for (i, post), outcome in zip(allowed, outcomes, strict=True):
-        if isinstance(outcome, Exception):
-            answers[i] = outcome
-        else:
-            answers[i] = Answered(workshop, post.participant, *outcome)
-    return answers
+    return answer_senders(workshop_id, sent, _answered, room=requests[0][0])
 
 
 # The posts of requests that arrive while this process saves earlier ones are saved together.
