@@ -176,3 +176,36 @@ def test_the_projector_shows_hidden_counts_and_the_spotlight(labber):
     html = client.get(f"/w/{workshop.code}/projector/").content.decode()
     assert "1 post hidden by the labbers" in html
     assert re.search(r'class="spotlight__text"[^>]*>Look at me<', html)
+
+
+def test_every_button_of_a_console_card_posts_to_its_own_card(labber):
+    """The card's buttons are reversed once per workshop and given each card's key (the
+    live fragments render many cards per event): each one is the URL Django reverses for
+    that card, for two cards in a row and behind a sub-path (a deployment under /labbet/)."""
+    from django.urls import reverse, set_script_prefix
+
+    client, workshop = labber
+    first, second = post(workshop, text="First card"), post(workshop, text="Second card")
+    html = client.get(f"/w/{workshop.code}/console/").content.decode()
+    for card in (first, second):
+        for name in ("console-status", "console-pin", "console-mute", "console-edit"):
+            url = reverse(f"workshops:{name}", args=[workshop.code, card.pk])
+            assert f'"{url}"' in html, name
+    assert f'"{reverse("workshops:console-merge", args=[workshop.code])}"' in html
+    assert (
+        f'action="{reverse("insights:post", args=[workshop.code])}"'
+        in Client().get(f"/j/{workshop.code}/").content.decode()
+    )
+
+    from workshops.templatetags.screens import live_url
+
+    try:
+        set_script_prefix("/labbet/")
+        assert live_url("workshops:console-pin", workshop.code, second.pk) == (
+            f"/labbet/w/{workshop.code}/console/c/{second.pk}/pin/"
+        )
+        assert live_url("workshops:console-merge", workshop.code) == (
+            f"/labbet/w/{workshop.code}/console/merge/"
+        )
+    finally:
+        set_script_prefix("/")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 import pyphen
 from django import template
 from django.conf import settings
+from django.urls import get_script_prefix, reverse
 from django.utils import translation
 
 register = template.Library()
@@ -47,3 +48,35 @@ def projector_shows_wall(workshop) -> bool:
     from insights.ranking import shows_ranking
 
     return workshop.phase not in ("challenge", "closed") and not shows_ranking(workshop)
+
+
+# A key no card has: a card's URL is reversed once per (name, workshop, script prefix) with it,
+# and each card's key is put in its place. The console card has seven such URLs, and Django's
+# `{% url %}` reverses each from scratch: a third of the card's render (profiled, a new post's
+# console fragment).
+_KEY_SENTINEL = 987_654_321_987
+
+
+@lru_cache(maxsize=1024)
+def _card_url_parts(name: str, code: str, prefix: str) -> tuple[str, str]:
+    url = reverse(name, args=[code, _KEY_SENTINEL])
+    head, found, tail = url.partition(str(_KEY_SENTINEL))
+    if not found:
+        raise ValueError(f"{name} does not take the card's key as its last argument")
+    return head, tail
+
+
+@lru_cache(maxsize=1024)
+def _room_url(name: str, code: str, prefix: str) -> str:
+    return reverse(name, args=[code])
+
+
+@register.simple_tag
+def live_url(name: str, code: str, pk: int | None = None) -> str:
+    """`{% url name code pk %}` in a live fragment or answer, without reversing it again for
+    every card (and `{% url name code %}` with no pk)."""
+    prefix = get_script_prefix()
+    if pk is None:
+        return _room_url(name, code, prefix)
+    head, tail = _card_url_parts(name, code, prefix)
+    return f"{head}{int(pk)}{tail}"
