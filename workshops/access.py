@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils.crypto import constant_time_compare
 
+from labbet import compiled
 from labbet.addresses import client_address, network_of
 from workshops.codes import is_well_formed, normalise_code
 from workshops.models import Participant, Workshop
@@ -27,7 +28,13 @@ def find_workshop(code: str, request: HttpRequest | None = None) -> Workshop | N
         return found[code]
     # One query, no ORDER BY (compiling the model's ordering was most of this look-up's cost
     # under a burst of posts, profiled): a code names one open workshop and a few closed ones.
-    workshops = list(Workshop.objects.filter(code=code).order_by())
+    # By a statement compiled once (labbet/compiled.py): every request of a phone asks this.
+    workshops = compiled.rows(
+        Workshop,
+        "by_code",
+        lambda values: Workshop.objects.filter(code=values[0]).order_by(),
+        [code],
+    )
     workshop = next(
         (w for w in workshops if w.status != Workshop.Status.CLOSED),
         max(workshops, key=lambda w: (w.created_at, w.pk), default=None),

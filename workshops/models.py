@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from labbet import compiled
 from workshops.codes import new_token, normalise_code
 
 
@@ -272,9 +273,19 @@ def locked_workshop(workshop: Workshop | int) -> Workshop:
     UPDATE, not FOR UPDATE: the latter also blocks the foreign-key check of every row that
     points at the workshop, so every join and post of the room would queue behind one post's
     commit (PostgreSQL; SQLite has one writer anyway)."""
+    pk = workshop if isinstance(workshop, int) else workshop.pk
+    # By a statement compiled once (labbet/compiled.py): every post and move takes this lock.
+    found = compiled.rows(
+        Workshop,
+        "locked",
+        lambda values: Workshop.objects.select_for_update(no_key=True).filter(pk=values[0]),
+        [pk],
+    )
+    if not found:
+        raise Workshop.DoesNotExist(f"workshop {pk} is gone")
+    locked = found[0]
     if isinstance(workshop, int):
-        return Workshop.objects.select_for_update(no_key=True).get(pk=workshop)
-    locked = Workshop.objects.select_for_update(no_key=True).get(pk=workshop.pk)
+        return locked
     if "_obstacles" in workshop.__dict__:  # what this request already read (workshops/regions)
         locked.__dict__["_obstacles"] = workshop.__dict__["_obstacles"]
     return locked

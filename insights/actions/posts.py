@@ -19,6 +19,7 @@ from insights.errors import ActionRefused
 from insights.live import publish
 from insights.models import Contribution, ContributionEdit, Theme, Vote
 from insights.posting import posting_refusal
+from labbet.compiled import by_pk
 from labbet.limits import check_post_rate
 from workshops.log import card_version, log_change
 from workshops.models import Participant, Workshop, locked_workshop
@@ -114,7 +115,7 @@ def post_contributions(
     results: list[Posted | ActionRefused | None] = [None] * len(posts)
     resent: list[int] = []
     with transaction.atomic():
-        authors = Participant.objects.in_bulk({post.author.pk for post in posts})
+        authors = by_pk(Participant, [post.author.pk for post in posts])
         inserted: list[tuple[int, Contribution]] = []
         for i, post in enumerate(posts):
             author = authors.get(post.author.pk)
