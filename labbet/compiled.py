@@ -20,7 +20,8 @@ from django.db.models import Model, QuerySet
 
 M = TypeVar("M", bound=Model)
 
-_SQL: dict[tuple, str] = {}
+# Per statement: its SQL, or None when it cannot be reused (the ORM then runs it each time).
+_SQL: dict[tuple, str | None] = {}
 
 
 def _stand_ins(values: Sequence[Any]) -> list[Any]:
@@ -45,13 +46,13 @@ def rows(
     connection = connections[alias]
     # The vendor and whether a transaction is open: FOR UPDATE compiles only inside one.
     key = (name, model, len(values), alias, connection.vendor, connection.in_atomic_block)
-    sql = _SQL.get(key)
-    if sql is None:
+    if key not in _SQL:
         stand_ins = _stand_ins(values)
         sql, params = build(stand_ins).query.sql_with_params()
-        if list(params) != stand_ins:
-            return list(build(list(values)))
-        _SQL[key] = sql
+        _SQL[key] = sql if list(params) == stand_ins else None
+    sql = _SQL[key]
+    if sql is None:
+        return list(build(list(values)))
     return list(model._default_manager.db_manager(alias).raw(sql, list(values)))
 
 
