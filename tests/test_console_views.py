@@ -209,3 +209,18 @@ def test_every_button_of_a_console_card_posts_to_its_own_card(labber):
         )
     finally:
         set_script_prefix("/")
+
+
+def test_the_cards_urls_follow_the_urls_when_they_move(labber):
+    from django.test import override_settings
+
+    from workshops.templatetags.screens import live_url
+
+    _client, workshop = labber
+    assert live_url("workshops:console-pin", workshop.code, 7).startswith("/w/")
+    with override_settings(ROOT_URLCONF="tests.urls_moved"):
+        assert live_url("workshops:console-pin", workshop.code, 7) == (
+            f"/moved/w/{workshop.code}/console/c/7/pin/"
+        )
+        assert live_url("insights:post", workshop.code) == f"/moved/j/{workshop.code}/post/"
+    assert live_url("workshops:console-pin", workshop.code, 7).startswith("/w/")

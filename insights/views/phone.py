@@ -52,7 +52,7 @@ def senders(
 ) -> tuple[Workshop | None, list[PhonePost | None]]:
     """Who sent each post, in one query for the whole batch (a request or a socket knows
     only its person's key), and the room: `room` when the caller has just read it (a
-    request), else read now with the people (a socket opened long ago). None for a person
+    request), else read now, after the people (a socket opened long ago). None for a person
     who is gone, in another workshop, or who may no longer act as themselves (an invitation
     revoked or run out since their page or socket opened)."""
     # By statements compiled once (labbet/compiled.py): the ORM's look-up with the room joined

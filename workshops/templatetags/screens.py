@@ -1,4 +1,4 @@
-"""Template filters for the big screens."""
+"""Template filters for the big screens, and the live fragments' URLs reversed once."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from functools import cache, lru_cache
 import pyphen
 from django import template
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import get_script_prefix, reverse
 from django.utils import translation
 
@@ -80,3 +82,11 @@ def live_url(name: str, code: str, pk: int | None = None) -> str:
         return _room_url(name, code, prefix)
     head, tail = _card_url_parts(name, code, prefix)
     return f"{head}{int(pk)}{tail}"
+
+
+@receiver(setting_changed)
+def _forget_urls(setting: str, **kwargs) -> None:
+    # What Django's own URL caches do when a test changes where URLs come from.
+    if setting == "ROOT_URLCONF":
+        _card_url_parts.cache_clear()
+        _room_url.cache_clear()
