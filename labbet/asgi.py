@@ -4,8 +4,8 @@ import os
 import sys
 from pathlib import Path
 
+import django
 from django.conf import settings
-from django.core.asgi import get_asgi_application
 from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labbet.settings")
@@ -42,7 +42,11 @@ try:
         weak_secret_key(settings.SECRET_KEY)
 except ImproperlyConfigured as exc:
     sys.exit(f"Labbet cannot start: {exc}")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
+
+from labbet.handlers import SyncChainASGIHandler  # noqa: E402
+
+django_asgi_app = SyncChainASGIHandler()
 
 from labbet import accesslog  # noqa: E402
 

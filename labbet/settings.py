@@ -85,8 +85,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "labbet.limits.LimitsMiddleware",
-    # Last, sync only: see its docstring.
-    "labbet.middleware.OneThreadPerRequest",
 ]
 
 ROOT_URLCONF = "labbet.urls"
@@ -109,6 +107,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR / "labbet.sqlite3")}
+# HTTP requests served at the same moment by one process (labbet/handlers.py); more wait for a
+# thread. SQLite keeps as many idle connections (labbet/sqlite/base.py).
+LABBET_REQUEST_THREADS = env_int("LABBET_REQUEST_THREADS", 32)
 CHANNEL_LAYERS = channel_layers_config(os.environ.get("REDIS_URL"))
 # The abuse limits' counters (labbet/limits.py). In memory they are per process: with several
 # daphne processes each allows the full rate; with REDIS_URL they are shared.

@@ -6,10 +6,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.conf import settings
 from django.db import connections
 
 from labbet.env import sqlite_config
-from labbet.sqlite.base import KEPT, DatabaseWrapper
+from labbet.sqlite.base import DatabaseWrapper
 
 
 @pytest.fixture(autouse=True)
@@ -73,11 +74,12 @@ def test_each_database_file_keeps_its_own_connections(tmp_path):
     assert in_a_thread(one) is first
 
 
-def test_no_more_than_a_few_are_kept(tmp_path):
+def test_no_more_are_kept_than_there_are_request_threads(tmp_path):
+    kept = settings.LABBET_REQUEST_THREADS
     path = tmp_path / "labbet.sqlite3"
-    dbs = [database(path) for _ in range(KEPT + 5)]
+    dbs = [database(path) for _ in range(kept + 5)]
     for db in dbs:
         db.ensure_connection()
     for db in dbs:
         db.close()
-    assert len(DatabaseWrapper._kept[str(path)]) == KEPT
+    assert len(DatabaseWrapper._kept[str(path)]) == kept

@@ -11,10 +11,8 @@ connection is used by one thread at a time."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.backends.sqlite3 import base
-
-# Enough for the request threads that run at the same moment; more are closed as usual.
-KEPT = 32
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -38,7 +36,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             connection is None
             or connection.in_transaction
             or self.is_in_memory_db()
-            or len(self._idle()) >= KEPT
+            # Enough for the request threads that run at the same moment (labbet/handlers.py);
+            # more are closed as usual.
+            or len(self._idle()) >= settings.LABBET_REQUEST_THREADS
         ):
             return super()._close()
         self._idle().append(connection)
