@@ -6,22 +6,45 @@ statements anew every time, and for a one-row read that is most of the cost (mea
 process, SQLite, the demo: a person with the room joined 0.74 ms by the ORM, 0.27 ms as two
 reads compiled once; the room by its code 0.47 against about 0.15). Here the ORM still writes
 the SQL (the backend's quoting, every concrete field, FOR NO KEY UPDATE on PostgreSQL), once
-per statement, database and number of keys, from a queryset built with stand-in values; each
-read then runs it with the real values through `raw()`, which applies the fields' converters
-(dates, JSON) as the ORM's own reads do."""
+per statement, database and number of keys, from a queryset built with stand-in values. Each
+read then runs that SQL with the real values and makes its rows as the ORM's own reads make
+them: the same columns, the fields' converters (dates, JSON), `Model.from_db`, and the
+related rows of a `select_related` put in place by Django's own populators. Through `raw()`
+the same read cost two to three times as much: raw() works out its columns and converters
+anew on every call (measured in process: the room by its key 0.18 ms by raw(), 0.04 ms the
+statement alone)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=Model)
 
-# Per statement: its SQL, or None when it cannot be reused (the ORM then runs it each time).
-_SQL: dict[tuple, str | None] = {}
+
+@dataclass(frozen=True)
+class _Statement:
+    """A read compiled once: its SQL, and how the ORM turns its rows into values or models."""
+
+    sql: str
+    # {column: (converters, expression)}, as the ORM's compiler gives them.
+    converters: dict[int, tuple[list, Any]]
+    # For models: the attnames of the model's own columns, where they are in the row, and
+    # the populators of its select_related rows.
+    init_list: list[str] | None = None
+    start: int = 0
+    end: int = 0
+    populators: list | None = None
+
+
+# Per statement: what it compiled to, or None when it cannot be reused (the ORM then runs it
+# each time).
+_SQL: dict[tuple, _Statement | None] = {}
 
 
 def _stand_ins(values: Sequence[Any]) -> list[Any]:
@@ -43,17 +66,84 @@ def rows(
     order. `name` names the statement; a statement whose parameters come out differently (a
     lookup that rewrites its value) is run by the ORM each time, as before."""
     alias = router.db_for_read(model)
+    statement = _statement(model, name, build, values, alias, models=True)
+    if statement is None:
+        return list(build(list(values)))
+    found = []
+    for row in _execute(statement, alias, values):
+        instance = model.from_db(alias, statement.init_list, row[statement.start : statement.end])
+        for populator in statement.populators or ():
+            populator.populate(row, instance)
+        found.append(instance)
+    return found
+
+
+def values(
+    model: type[Model],
+    name: str,
+    build: Callable[[list[Any]], QuerySet],
+    values: Sequence[Any],
+) -> list[tuple]:
+    """The rows of `build(values)`, a `values_list()` queryset of `model`, as tuples."""
+    alias = router.db_for_read(model)
+    statement = _statement(model, name, build, values, alias, models=False)
+    if statement is None:
+        return list(build(list(values)))
+    return [tuple(row) for row in _execute(statement, alias, values)]
+
+
+def _statement(
+    model: type[Model],
+    name: str,
+    build: Callable[[list[Any]], QuerySet],
+    values: Sequence[Any],
+    alias: str,
+    models: bool,
+) -> _Statement | None:
     connection = connections[alias]
     # The vendor and whether a transaction is open: FOR UPDATE compiles only inside one.
     key = (name, model, len(values), alias, connection.vendor, connection.in_atomic_block)
     if key not in _SQL:
         stand_ins = _stand_ins(values)
-        sql, params = build(stand_ins).query.sql_with_params()
-        _SQL[key] = sql if list(params) == stand_ins else None
-    sql = _SQL[key]
-    if sql is None:
-        return list(build(list(values)))
-    return list(model._default_manager.db_manager(alias).raw(sql, list(values)))
+        compiler = build(stand_ins).query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        statement = None
+        if list(params) == stand_ins:
+            select = compiler.select
+            converters = compiler.get_converters([column for column, _sql, _alias in select])
+            statement = _Statement(sql, converters)
+            if models:
+                info = compiler.klass_info
+                start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+                statement = _Statement(
+                    sql,
+                    converters,
+                    init_list=[column[0].target.attname for column in select[start:end]],
+                    start=start,
+                    end=end,
+                    populators=get_related_populators(info, select, alias),
+                )
+        _SQL[key] = statement
+    return _SQL[key]
+
+
+def _execute(statement: _Statement, alias: str, values: Sequence[Any]) -> list:
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, list(values))
+        rows = cursor.fetchall()
+    if not statement.converters:
+        return rows
+    converted = []
+    for row in rows:
+        row = list(row)
+        for position, (converters, expression) in statement.converters.items():
+            value = row[position]
+            for converter in converters:
+                value = converter(value, expression, connection)
+            row[position] = value
+        converted.append(row)
+    return converted
 
 
 def by_pk(model: type[M], pks: Sequence[int]) -> dict[int, M]:

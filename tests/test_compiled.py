@@ -12,10 +12,13 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from insights.models import Contribution
 from labbet import compiled
-from tests.factories import make_audience, make_workshop
+from tests.factories import make_audience, make_workshop, post
 from workshops.access import find_workshop
+from workshops.actions.setup import add_challenge
 from workshops.models import Participant, Workshop, locked_workshop
+from workshops.regions import obstacles_of, workshop_obstacles
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +81,45 @@ def test_a_statement_whose_values_the_orm_rewrites_is_left_to_the_orm():
     )
     assert [p.display_name for p in found] == ["Anna Lind"]
     assert [sql for key, sql in compiled._SQL.items() if key[0] == "name_contains"] == [None]
+
+
+def test_the_obstacles_read_with_their_challenges_as_the_orm_reads_them():
+    workshop = make_workshop(obstacles=("Silos", "No trust"))
+    add_challenge(workshop, title="A second challenge", obstacles=("Money",))
+    workshop = Workshop.objects.get(pk=workshop.pk)
+    expected = list(obstacles_of(workshop))
+    with CaptureQueriesContext(connection) as seen:
+        read = workshop_obstacles(workshop)
+        titles = [obstacle.challenge.title for obstacle in read]  # no query per challenge
+        assert workshop_obstacles(workshop) is read  # kept for the request
+    assert len(seen.captured_queries) == 1
+    assert [fields(o) for o in read] == [fields(o) for o in expected]
+    assert [fields(o.challenge) for o in read] == [fields(o.challenge) for o in expected]
+    assert titles == ["Our challenge", "Our challenge", "A second challenge"]
+
+
+def test_values_read_as_the_orms_values_list():
+    workshop = make_workshop(obstacles=())
+    first, second = post(workshop, text="Första"), post(workshop, text="Andra")
+
+    def new_since(pk):
+        return compiled.values(
+            Contribution,
+            "test_new_since",
+            lambda values: (
+                Contribution.objects.filter(workshop_id=values[0], pk__gt=values[1])
+                .order_by("pk")
+                .values_list("pk", "text", "created_at")
+            ),
+            [workshop.pk, pk],
+        )
+
+    orm = list(
+        Contribution.objects.filter(workshop=workshop)
+        .order_by("pk")
+        .values_list("pk", "text", "created_at")
+    )
+    assert new_since(0) == orm
+    assert new_since(first.pk) == orm[1:]
+    assert new_since(second.pk) == []
+    assert orm[0][2].tzinfo is not None  # converted, not the database's text
