@@ -437,7 +437,8 @@ def main(argv: list[str] | None = None) -> int:
                 save()
                 if args.with_raw:
                     print(f"bench: raw, {phones} phones, same load …", flush=True)
-                    raw = measure(config, raw=True)
+                    # Frames as long as the app's of this run: the same bytes per socket.
+                    raw = measure(config, raw=True, frame_chars=run.get("frame_chars_mean"))
                     raw["verdict"] = verdict(raw)
                     report["runs"].append(raw)
                     report["comparisons"].append(compare(run, raw))

@@ -34,8 +34,9 @@ LATENCY_QS = (("p50", 50), ("p95", 95), ("p99", 99))
 GENERATOR_LIMIT_PCT = 90.0
 # More than this of another process's CPU on the server's or the generator's core: noisy.
 NOISE_LIMIT_PCT = 25.0
-# The raw server pads its frames to the app's mean frame on the demo (frame_chars_mean: 330).
-RAW_FRAME_CHARS = 330
+# The raw server pads its frames to the app's mean frame: that of the app's run just before
+# it (`--with-raw`), else this, the app's on the demo at 1,000 phones (frame_chars_mean).
+RAW_FRAME_CHARS = 472
 # The app's posting limit per phone (LABBET_RATE_POST's default), and the posters used
 # when that limit is off.
 DEFAULT_POST_LIMIT, DEFAULT_POSTERS = (5, 30), 20
@@ -595,12 +596,14 @@ def measure(
     soak: float = 0.0,
     services: Callable[[], list[int]] | None = None,
     services_core: int = 0,
+    frame_chars: int | None = None,
 ) -> dict[str, Any]:
     """One run against a fresh server, stopped afterwards whatever happens: the app with
     `processes` daphne processes (several need `redis_url` and a shared `database_url`), or
-    the raw server. `services` lists the pids of the scale-out's PostgreSQL and Redis."""
+    the raw server, its frames padded to `frame_chars`. `services` lists the pids of the
+    scale-out's PostgreSQL and Redis."""
     if raw:
-        start = raw_server(RAW_FRAME_CHARS)
+        start = raw_server(frame_chars or RAW_FRAME_CHARS)
     else:
         start = app_server(database_url, app_dir, processes, redis_url)
     with start as server:
