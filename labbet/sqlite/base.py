@@ -1,13 +1,14 @@
 """Django's SQLite backend, with a closed connection kept for the next thread that opens one.
 
-Under daphne every HTTP request runs in a thread of its own (Django's ThreadSensitiveContext),
-and Django's persistent connections are per thread, so each request opened SQLite afresh:
-the file, some thirty SQL functions registered, four PRAGMAs. A new thread's first query took
-3.7 ms, on a kept connection 0.4-0.6 ms (measured in process). PostgreSQL has Django's own
-pool (labbet/env.py); SQLite has none, so here closing a connection that holds no
-transaction puts it back on a short list, and opening one takes it from there. Django allows
-the hand-over: it opens SQLite with check_same_thread=False and itself checks that a
-connection is used by one thread at a time."""
+Django closes a request's connection when the request ends (CONN_MAX_AGE=0), and requests
+run on several threads (labbet/handlers.py), whose connections are their own: each request
+opened SQLite afresh, the file, some thirty SQL functions registered, four PRAGMAs, and its
+first query read the schema. A new connection's first query took 3.7 ms, a kept one's
+0.4-0.6 ms (measured in process). PostgreSQL has Django's own pool (labbet/env.py); SQLite
+has none, so here closing a connection that holds no transaction puts it back on a short
+list, and opening one takes it from there. Django allows the hand-over: it opens SQLite with
+check_same_thread=False and itself checks that a connection is used by one thread at a
+time."""
 
 from __future__ import annotations
 
