@@ -108,8 +108,13 @@ TEMPLATES = [
 
 DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR / "labbet.sqlite3")}
 # HTTP requests served at the same moment by one process (labbet/handlers.py); more wait for a
-# thread. SQLite keeps as many idle connections (labbet/sqlite/base.py).
-LABBET_REQUEST_THREADS = env_int("LABBET_REQUEST_THREADS", 32)
+# thread. SQLite keeps as many idle connections (labbet/sqlite/base.py). On PostgreSQL, two
+# fewer than the pool's connections (the sockets' thread and the similar posts' thread hold
+# one each): a request then never waits for a connection, nor runs out of time waiting.
+_POOL = DATABASES["default"].get("OPTIONS", {}).get("pool")
+LABBET_REQUEST_THREADS = env_int(
+    "LABBET_REQUEST_THREADS", max(2, _POOL["max_size"] - 2) if isinstance(_POOL, dict) else 32
+)
 CHANNEL_LAYERS = channel_layers_config(os.environ.get("REDIS_URL"))
 # The abuse limits' counters (labbet/limits.py). In memory they are per process: with several
 # daphne processes each allows the full rate; with REDIS_URL they are shared.

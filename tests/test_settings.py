@@ -28,7 +28,7 @@ def test_postgres_database_url(tmp_path):
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert (config["NAME"], config["USER"], config["PASSWORD"]) == ("labbet", "lab", "secret")
     assert (config["HOST"], config["PORT"]) == ("db.example", 6543)
-    # Each request under daphne has a thread of its own: connections come from a pool.
+    # Requests run on several threads (labbet/handlers.py): connections come from a pool.
     assert config["OPTIONS"]["pool"]["max_size"] == 20
     assert config["CONN_MAX_AGE"] == 0 and config["CONN_HEALTH_CHECKS"]
     assert config["DISABLE_SERVER_SIDE_CURSORS"]
@@ -163,3 +163,26 @@ def test_the_server_refuses_a_weak_secret_key_when_debug_is_off(tmp_path, key, m
     )
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def request_threads(tmp_path, **env) -> int:
+    """LABBET_REQUEST_THREADS as the settings work it out from this environment."""
+    full = {**os.environ, "DEBUG": "1", "LABBET_VAR_DIR": str(tmp_path), **env}
+    for name in ("DATABASE_URL", "LABBET_REQUEST_THREADS", "LABBET_DB_POOL_SIZE"):
+        if name not in env:
+            full.pop(name, None)
+    code = "from labbet import settings; print(settings.LABBET_REQUEST_THREADS)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=full, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout)
+
+
+def test_no_more_request_threads_than_the_database_pool_can_serve_at_once(tmp_path):
+    assert request_threads(tmp_path) == 32  # SQLite: as many connections are kept
+    postgres = {"DATABASE_URL": "postgres://lab@db.example/labbet"}
+    # Two connections stay for the sockets' thread and the similar posts' thread.
+    assert request_threads(tmp_path, **postgres) == 18
+    assert request_threads(tmp_path, **postgres, LABBET_DB_POOL_SIZE="40") == 38
+    assert request_threads(tmp_path, **postgres, LABBET_REQUEST_THREADS="8") == 8
