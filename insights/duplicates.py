@@ -46,7 +46,7 @@ def _index_of(workshop_id: int, created_at: Any, language: str) -> similarity.In
     # Keyed by the workshop's creation too: a test database reuses primary keys.
     index = similarity.workshop_index((workshop_id, created_at), language, ())
     # Asked for every post, and usually nothing is new: by a statement compiled once.
-    new = compiled.values(
+    new = compiled.value_rows(
         Contribution,
         "new_on_wall",
         lambda values: (

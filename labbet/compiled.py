@@ -78,7 +78,7 @@ def rows(
     return found
 
 
-def values(
+def value_rows(
     model: type[Model],
     name: str,
     build: Callable[[list[Any]], QuerySet],

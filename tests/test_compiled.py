@@ -103,7 +103,7 @@ def test_values_read_as_the_orms_values_list():
     first, second = post(workshop, text="Första"), post(workshop, text="Andra")
 
     def new_since(pk):
-        return compiled.values(
+        return compiled.value_rows(
             Contribution,
             "test_new_since",
             lambda values: (
