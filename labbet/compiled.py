@@ -111,18 +111,17 @@ def _statement(
         if list(params) == stand_ins:
             select = compiler.select
             converters = compiler.get_converters([column for column, _sql, _alias in select])
-            statement = _Statement(sql, converters)
+            made: dict[str, Any] = {}
             if models:
                 info = compiler.klass_info
                 start, end = info["select_fields"][0], info["select_fields"][-1] + 1
-                statement = _Statement(
-                    sql,
-                    converters,
-                    init_list=[column[0].target.attname for column in select[start:end]],
-                    start=start,
-                    end=end,
-                    populators=get_related_populators(info, select, alias),
-                )
+                made = {
+                    "init_list": [column[0].target.attname for column in select[start:end]],
+                    "start": start,
+                    "end": end,
+                    "populators": get_related_populators(info, select, alias),
+                }
+            statement = _Statement(sql, converters, **made)
         _SQL[key] = statement
     return _SQL[key]
 
