@@ -104,6 +104,14 @@ TEMPLATES = [
             ],
         },
     },
+    # The partials every post renders, per view and language (labbet/jinja.py): each app's
+    # jinja2/ folder.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "labbet.jinja.environment"},
+    },
 ]
 
 DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR / "labbet.sqlite3")}

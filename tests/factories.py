@@ -5,12 +5,15 @@ from __future__ import annotations
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from insights.actions.posts import post_contribution
 from insights.models import Contribution
 from workshops.actions.invites import invite
 from workshops.actions.setup import add_challenge, create_workshop
 from workshops.models import Participant, Workshop
+from workshops.regions import card_context
 
 _codes = itertools.count(1)
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -77,3 +80,12 @@ def post(
 def enter_by_invite(client, participant: Participant):
     """Open a receiver's or challenger's personal link in `client`, as they would."""
     return client.get(f"/i/{participant.invite_token}/")
+
+
+def render_card(contribution: Contribution, view: str, language: str = "en") -> str:
+    """A card as `view` shows it (insights/_contribution_card.html), in `language`."""
+    with translation.override(language):
+        return render_to_string(
+            "insights/_contribution_card.html",
+            {**card_context(contribution), "workshop": contribution.workshop, "view": view},
+        )

@@ -2,12 +2,9 @@
 and the projector's live card updates only while it shows the wall."""
 
 import pytest
-from django.template.loader import render_to_string
-from django.utils import translation
 
 from insights.actions.votes import open_voting
-from tests.factories import make_workshop, post
-from workshops.regions import card_context
+from tests.factories import make_workshop, post, render_card
 
 pytestmark = pytest.mark.django_db
 
@@ -15,11 +12,7 @@ LONG = "Samverkansplattformar för kommunöverskridande informationsförsörjnin
 
 
 def card(contribution, view: str, language: str = "sv") -> str:
-    with translation.override(language):
-        return render_to_string(
-            "insights/_contribution_card.html",
-            {**card_context(contribution), "workshop": contribution.workshop, "view": view},
-        )
+    return render_card(contribution, view, language)
 
 
 def test_a_long_swedish_word_gets_soft_hyphens_on_the_projector_and_nowhere_else():

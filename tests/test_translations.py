@@ -184,6 +184,17 @@ def test_every_string_in_templates_and_code_has_a_swedish_translation(fresh_cata
 
 
 @pytest.mark.slow
+def test_the_jinja2_partials_strings_are_in_the_catalogue_with_their_swedish(fresh_catalogues):
+    """A card's strings live in the apps' jinja2/ folders (labbet/jinja.py): makemessages
+    reads them there, the plural as a plural, each with its Swedish."""
+    entries = {e["msgid"]: e for e in po_entries(fresh_catalogues["django"].read_text())}
+    for msgid in ("waiting for a labber", "Merge selected into this", "Taken forward by"):
+        assert msgid in entries and entries[msgid]["msgstr"] != [""], msgid
+    assert entries["dot"]["plural"] == "dots"
+    assert entries["%(n)s merged into it"]["plural"] == "%(n)s merged into it"
+
+
+@pytest.mark.slow
 def test_the_committed_mo_is_compiled_from_the_current_po(tmp_path):
     require_gettext()
     po_file, mo_file = LOCALE / "django.po", LOCALE / "django.mo"

@@ -10,8 +10,10 @@ from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.template import engines
 from django.urls import get_script_prefix, reverse
 from django.utils import translation
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -90,3 +92,12 @@ def _forget_urls(setting: str, **kwargs) -> None:
     if setting == "ROOT_URLCONF":
         _card_url_parts.cache_clear()
         _room_url.cache_clear()
+
+
+@register.simple_tag(takes_context=True)
+def jinja(context, name: str, **extra) -> str:
+    """`{% include name with … %}` for a Jinja2 partial (an app's jinja2/, labbet/jinja.py): what
+    every post renders is there, and the pages show the same partials. It sees this
+    template's whole context, as an include does."""
+    template = engines["jinja2"].get_template(name).template
+    return mark_safe(template.render({**context.flatten(), **extra}))  # noqa: S308  # Jinja2 escapes

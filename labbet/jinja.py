@@ -1,0 +1,47 @@
+"""The Jinja2 environment of the partials every post renders (the apps' jinja2/ folders): a
+new card for each view and language in the room, the counts beside it, the phone's form.
+
+Profiled (py-spy, `make bench` at 1,000 phones), Django's template language was a third of a
+post's work on its thread: four renders of the card tree per post, each some eighty variable
+look-ups and a dozen translations through a node tree. Jinja2 compiles a template to Python
+once. The rest of the pages stay in Django's language and include these partials with
+`{% jinja %}` (workshops/templatetags/screens.py).
+
+Translations go through Django's own gettext (the active language, translation.override
+included); `make messages` reads these templates with Jinja2's extractor
+(labbet/management/commands/makemessages.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.template import defaultfilters
+from django.utils import translation
+from jinja2 import Environment, Undefined
+
+from workshops.templatetags import screens
+
+
+def environment(**options: Any) -> Environment:
+    # Undefined is falsy and prints nothing, with DEBUG on or off: a partial renders the same
+    # in `make run` as in production (Django's backend would print `{{ name }}` under DEBUG).
+    options["undefined"] = Undefined
+    options.pop("autoescape", None)  # always on, whatever the settings say
+    env = Environment(autoescape=True, extensions=["jinja2.ext.i18n"], **options)
+    # Plain gettext, its result escaped like any other value (Jinja2's "new style" formats
+    # and marks every string again: a fifth of a console card). A plural with a number in it
+    # says so: ngettext(…)|format(n=…).
+    env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the extension
+        translation.gettext, translation.ngettext, newstyle=False
+    )
+    env.globals.update(
+        current_language=translation.get_language,
+        live_url=screens.live_url,
+    )
+    env.filters.update(
+        date=defaultfilters.date,
+        hyphenate=screens.hyphenate,
+        projector_shows_wall=screens.projector_shows_wall,
+        truncatewords=defaultfilters.truncatewords,
+    )
+    return env
