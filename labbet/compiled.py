@@ -32,6 +32,9 @@ class _Statement:
     """A read compiled once: its SQL, and how the ORM turns its rows into values or models."""
 
     sql: str
+    # Which of the read's values goes to each of the SQL's parameters: the ORM may put the
+    # conditions in another order than the queryset names them (filter() sorts its keywords).
+    order: tuple[int, ...]
     # {column: (converters, expression)}, as the ORM's compiler gives them.
     converters: dict[int, tuple[list, Any]]
     # For models: the attnames of the model's own columns, where they are in the row, and
@@ -49,7 +52,8 @@ _SQL: dict[tuple, _Statement | None] = {}
 
 def _stand_ins(values: Sequence[Any]) -> list[Any]:
     """Values no real read uses, one per value and of its kind, all different: the compiled
-    parameters must be exactly these, in this order, or the statement is not reused."""
+    parameters must be exactly these, each once (in any order), or the statement is not
+    reused."""
     return [
         -(i + 1) if isinstance(value, int) else f"\x00labbet-stand-in-{i}"
         for i, value in enumerate(values)
@@ -62,9 +66,9 @@ def rows(
     build: Callable[[list[Any]], QuerySet[M]],
     values: Sequence[Any],
 ) -> list[M]:
-    """The rows of `build(values)`, a queryset of `model` whose parameters are `values` in
-    order. `name` names the statement; a statement whose parameters come out differently (a
-    lookup that rewrites its value) is run by the ORM each time, as before."""
+    """The rows of `build(values)`, a queryset of `model` whose parameters are `values`, each
+    used once. `name` names the statement; a statement whose parameters come out differently
+    (a lookup that rewrites its value) is run by the ORM each time, as before."""
     alias = router.db_for_read(model)
     statement = _statement(model, name, build, values, alias, models=True)
     if statement is None:
@@ -108,7 +112,8 @@ def _statement(
         compiler = build(stand_ins).query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         statement = None
-        if list(params) == stand_ins:
+        order = tuple(stand_ins.index(p) if p in stand_ins else -1 for p in params)
+        if sorted(order) == list(range(len(stand_ins))):
             select = compiler.select
             converters = compiler.get_converters([column for column, _sql, _alias in select])
             made: dict[str, Any] = {}
@@ -121,7 +126,7 @@ def _statement(
                     "end": end,
                     "populators": get_related_populators(info, select, alias),
                 }
-            statement = _Statement(sql, converters, **made)
+            statement = _Statement(sql, order, converters, **made)
         _SQL[key] = statement
     return _SQL[key]
 
@@ -129,7 +134,7 @@ def _statement(
 def _execute(statement: _Statement, alias: str, values: Sequence[Any]) -> list:
     connection = connections[alias]
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, list(values))
+        cursor.execute(statement.sql, [values[i] for i in statement.order])
         rows = cursor.fetchall()
     if not statement.converters:
         return rows

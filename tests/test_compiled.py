@@ -123,3 +123,23 @@ def test_values_read_as_the_orms_values_list():
     assert new_since(first.pk) == orm[1:]
     assert new_since(second.pk) == []
     assert orm[0][2].tzinfo is not None  # converted, not the database's text
+    # filter() sorts its keywords, so the SQL asks for the key before the workshop: the values
+    # still go where they belong, and the statement is compiled, not left to the ORM.
+    assert [s is not None for k, s in compiled._SQL.items() if k[0] == "test_new_since"] == [True]
+
+
+def test_every_read_a_post_makes_by_a_compiled_statement_is_compiled(client):
+    """None of the post's compiled reads falls back to the ORM unnoticed (each is slower by
+    the ORM than compiled: labbet/compiled.py's docstring)."""
+    workshop = make_workshop()
+    client.get(f"/j/{workshop.code}/")
+    response = client.post(
+        f"/j/{workshop.code}/post/",
+        {"kind": "insight", "text": "Fear of failure", "client_key": "k1"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    post(workshop, text="A second post")
+    used = {key[0]: statement for key, statement in compiled._SQL.items()}
+    for name in ("by_code", "by_pk", "locked", "obstacles_of", "new_on_wall"):
+        assert used.get(name, "not read") is not None, name
