@@ -53,6 +53,7 @@ ROWS: list[tuple[str, str]] = [
     ("server CPU % mean / peak", "{server_cpu_pct} / {server_cpu_peak_pct}"),
     ("server CPU s / µs per frame", "{server_cpu_s} / {server_us_per_frame}"),
     ("server CPU ms per post (fan-out incl.)", "{server_cpu_ms_per_post}"),
+    ("  event loop / post handling ms", "{loop_cpu_ms_per_post} / {handling_cpu_ms_per_post}"),
     ("PostgreSQL+Redis CPU s / %", "{services_cpu_s} / {services_cpu_pct}"),
     ("server peak RSS MB", "{server_rss_peak_mb}"),
     ("capacity warnings in log", "{capacity_warnings}"),

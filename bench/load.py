@@ -428,7 +428,7 @@ async def run(
     total = round(config.rate * seconds)
     me = psutil.Process()
     cpu_before, cores_before, t0 = me.cpu_times(), psutil.cpu_times(percpu=True), clock() + 0.05
-    server_before = sampler.cpu_seconds()
+    server_before, loop_before = sampler.cpu_seconds(), sampler.loop_cpu_seconds()
     services_before = cpu_seconds(services()) if services else 0.0
     rss_start = sampler.rss_bytes()
     rounds: list[dict[str, Any]] = []
@@ -451,6 +451,7 @@ async def run(
     t1 = clock()
     cpu_after, cores_after = me.cpu_times(), psutil.cpu_times(percpu=True)
     server_cpu_s = sampler.cpu_seconds() - server_before
+    loop_cpu_s = sampler.loop_cpu_seconds() - loop_before
     services_cpu_s = cpu_seconds(services()) - services_before if services else 0.0
     rss_end = sampler.rss_bytes()
     await room.close()
@@ -532,6 +533,12 @@ async def run(
         "server_us_per_frame": round(server_cpu_s / delivered * 1e6, 1) if delivered else None,
         # What a post costs the server in all, its fan-out to every socket included.
         "server_cpu_ms_per_post": round(server_cpu_s / len(ok) * 1e3, 2) if ok else None,
+        # The same, split: the event loop's (the sockets, the fan-out to every one of them)
+        # and the other threads' (each post's validation, saving and rendering).
+        "loop_cpu_ms_per_post": round(loop_cpu_s / len(ok) * 1e3, 2) if ok else None,
+        "handling_cpu_ms_per_post": (
+            round((server_cpu_s - loop_cpu_s) / len(ok) * 1e3, 2) if ok else None
+        ),
         "services_cpu_s": round(services_cpu_s, 1),
         "services_cpu_pct": round(services_cpu_pct, 1),
         "generator_cpu_pct": round(generator_cpu, 1),

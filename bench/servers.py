@@ -366,6 +366,21 @@ class Sampler(threading.Thread):
         except psutil.Error:
             return math.nan
 
+    def loop_cpu_seconds(self) -> float:
+        """CPU time of the servers' main threads so far: the event loop, which reads and
+        answers the sockets and fans every frame out. The rest of a process's time is its other
+        threads': the requests', the sockets' database work (a post's validation, saving and
+        rendering), the similar posts'."""
+        try:
+            return sum(
+                t.user_time + t.system_time
+                for p in self.processes
+                for t in p.threads()
+                if t.id == p.pid
+            )
+        except psutil.Error:
+            return math.nan
+
     def rss_bytes(self) -> int:
         """The server's processes' resident memory now, together."""
         try:
