@@ -1,6 +1,8 @@
-"""The server's entry point (live/serve.py): the switch interval is set there, then daphne's
-own command line runs with the same arguments."""
+"""The server's entry point (live/serve.py): the switch interval is set there, what is loaded
+before serving is frozen out of the garbage collector's passes once the reactor runs, then
+daphne's own command line runs with the same arguments."""
 
+import gc
 import os
 import subprocess
 import sys
@@ -27,6 +29,38 @@ def test_the_entry_point_sets_the_switch_interval_then_runs_daphnes_command_line
     finally:
         sys.setswitchinterval(before)
     assert ran == [0.002]
+
+
+def run_entry_point(monkeypatch) -> list:
+    """serve.main() with daphne's command line and the reactor's start stubbed: what it asked
+    the reactor to do once running."""
+    from twisted.internet import reactor
+
+    when_running = []
+    monkeypatch.setattr(reactor, "callWhenRunning", when_running.append)
+    monkeypatch.setattr(daphne.cli.CommandLineInterface, "entrypoint", classmethod(lambda cls: 0))
+    before = sys.getswitchinterval()
+    try:
+        with pytest.raises(SystemExit):
+            serve.main()
+    finally:
+        sys.setswitchinterval(before)
+    return when_running
+
+
+def test_the_server_freezes_what_it_loaded_once_it_runs(monkeypatch):
+    monkeypatch.delenv("LABBET_GC_FREEZE", raising=False)
+    assert run_entry_point(monkeypatch) == [serve.freeze_what_is_loaded]
+    try:
+        serve.freeze_what_is_loaded()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+def test_labbet_gc_freeze_0_leaves_the_collector_as_python_has_it(monkeypatch):
+    monkeypatch.setenv("LABBET_GC_FREEZE", "0")
+    assert run_entry_point(monkeypatch) == []
 
 
 def test_importing_the_application_leaves_the_switch_interval_alone():
