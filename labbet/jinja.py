@@ -9,7 +9,7 @@ once. The rest of the pages stay in Django's language and include these partials
 
 Translations go through Django's own gettext (the active language, translation.override
 included); `make messages` reads these templates with Jinja2's extractor
-(labbet/management/commands/makemessages.py)."""
+(workshops/management/commands/makemessages.py)."""
 
 from __future__ import annotations
 
