@@ -15,12 +15,11 @@ from pathlib import Path
 
 from django.core.management.commands import makemessages
 from django.template import engines
+from jinja2.ext import extract_from_ast
 
 
 def python_stand_in(source: str) -> str:
     """The gettext calls of a Jinja2 template as Python that xgettext reads, each on its line."""
-    from jinja2.ext import extract_from_ast
-
     env = engines["jinja2"].env
     lines = [""] * (source.count("\n") + 1)
     for lineno, function, message in extract_from_ast(env.parse(source)):
