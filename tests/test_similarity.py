@@ -90,3 +90,27 @@ def test_a_post_scored_for_its_offer_joins_the_index_with_pairs_among_posts_that
     index.add(2, "Fler laddstolpar")
     index.add_many([(6, "Fler cykelbanor i hela centrum")])
     assert 2 not in index.pairs.get(6, set())
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_vectors_are_the_hashing_vectorisers_with_its_checks_left_out(language):
+    """similarity.vectors takes sklearn's HashingVectorizer apart to skip its checks; what it
+    gives is that vectoriser's, to the last bit, empty texts and stop words alone included."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    texts = [
+        "Samverkan mellan kommunerna behövs!",
+        "",
+        "i och att",
+        "The cooperation between municipalities, cooperation again",
+        "Ny text — om samverkan-plattform",
+    ]
+    theirs = HashingVectorizer(
+        analyzer=similarity._analyser(language),
+        n_features=similarity.N_FEATURES,
+        alternate_sign=False,
+        norm="l2",
+    ).transform(texts)
+    ours = similarity.vectors(texts, language)
+    assert ours.shape == theirs.shape
+    assert (ours != theirs).nnz == 0
