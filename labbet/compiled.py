@@ -1,4 +1,4 @@
-"""The hottest reads of a post, by SQL the ORM compiled once.
+"""The hottest reads and inserts of a post, by SQL the ORM compiled once.
 
 A phone's post reads its person and the room, reads them again in the transaction, and locks
 the room's row; an HTTP post first finds the room by its code. The ORM compiles each of those
@@ -12,7 +12,13 @@ them: the same columns, the fields' converters (dates, JSON), `Model.from_db`, a
 related rows of a `select_related` put in place by Django's own populators. Through `raw()`
 the same read cost two to three times as much: raw() works out its columns and converters
 anew on every call (measured in process: the room by its key 0.18 ms by raw(), 0.04 ms the
-statement alone)."""
+statement alone).
+
+A post also inserts two rows, its contribution and its live event; `insert` saves a new
+instance by an INSERT the ORM compiled once, with each field's value prepared as the ORM's
+own save prepares it (`pre_save`, so auto_now fields are set; `get_db_prep_save`, so JSON is
+encoded). Measured in process, SQLite: the live event's row 161-216 µs by `create()`, 67-86 µs
+so. A model with a pre_save or post_save receiver, or a parent model, is saved by the ORM."""
 
 from __future__ import annotations
 
@@ -21,8 +27,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, signals
 from django.db.models.query import get_related_populators
+from django.db.models.sql import InsertQuery
 
 M = TypeVar("M", bound=Model)
 
@@ -162,3 +169,81 @@ def by_pk(model: type[M], pks: Sequence[int]) -> dict[int, M]:
         keys,
     )
     return {row.pk: row for row in found}
+
+
+@dataclass(frozen=True)
+class _Insert:
+    """An INSERT of one row compiled once: its SQL and the fields whose values it takes."""
+
+    sql: str
+    fields: tuple
+    returning_params: tuple
+    returns_pk: bool
+
+
+_INSERTS: dict[tuple, _Insert | None] = {}
+
+
+def insert(instance: M) -> M:
+    """`instance.save(force_insert=True)` for a new instance: one INSERT, its primary key set
+    from the database, the instance then saved as the ORM leaves it (not adding, its database
+    known). Errors are the ORM's (IntegrityError on a unique key). A model that signals or
+    inherits, or a value that is an expression, goes through the ORM's own save."""
+    model = type(instance)
+    meta = model._meta
+    if (
+        meta.parents
+        or meta.pk is None
+        or signals.pre_save.has_listeners(model)
+        or signals.post_save.has_listeners(model)
+    ):
+        instance.save(force_insert=True)
+        return instance
+    instance._prepare_related_fields_for_save(operation_name="save")
+    alias = router.db_for_write(model, instance=instance)
+    connection = connections[alias]
+    pk_set = instance.pk is not None
+    key = (model, alias, connection.vendor, pk_set)
+    statement = _INSERTS.get(key)
+    if statement is None:
+        fields = tuple(
+            f
+            for f in meta.local_concrete_fields
+            if not f.generated and (pk_set or f is not meta.auto_field)
+        )
+        query = InsertQuery(model)
+        query.insert_values(fields, [model()])
+        compiler = query.get_compiler(using=alias)
+        returns_pk = not pk_set and connection.features.can_return_columns_from_insert
+        compiler.returning_fields = [meta.pk] if returns_pk else None
+        ((sql, params),) = compiler.as_sql()
+        # One parameter per field, or some field compiled to SQL of its own (a database
+        # default): then the ORM saves this model every time.
+        statement = _INSERTS[key] = (
+            _Insert(sql, fields, tuple(compiler.returning_params), returns_pk)
+            if len(params) == len(fields)
+            else None
+        )
+    if statement is None:
+        instance.save(force_insert=True)
+        return instance
+    values = []
+    for field in statement.fields:
+        value = field.pre_save(instance, True)
+        if hasattr(value, "resolve_expression"):  # Now(), a database default: SQL of its own
+            instance.save(force_insert=True)
+            return instance
+        values.append(field.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, values)
+        if not pk_set:
+            if statement.returns_pk:
+                (pk,) = connection.ops.fetch_returned_insert_columns(
+                    cursor, list(statement.returning_params)
+                )
+            else:
+                pk = connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
+            setattr(instance, meta.pk.attname, meta.pk.to_python(pk))
+    instance._state.adding = False
+    instance._state.db = alias
+    return instance

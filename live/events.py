@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from labbet import compiled
 from live.models import LiveEvent
 
 logger = logging.getLogger(__name__)
@@ -111,7 +112,8 @@ def record(stream: Any, seq: int, kind: str, fragments: dict[str, str]) -> LiveE
     the screens once it commits, so no screen ever shows a row that was rolled back."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("a live event must be recorded inside the action's transaction")
-    event = LiveEvent.objects.create(workshop=stream, seq=seq, kind=kind, fragments=fragments)
+    # By a statement compiled once (labbet/compiled.py): every change of the room makes one.
+    event = compiled.insert(LiveEvent(workshop=stream, seq=seq, kind=kind, fragments=fragments))
     # robust: the change is committed whatever happens to the broadcast (Redis down, say);
     # screens then catch up from the stored event (live/hub.py's resync, or replay).
     stream_id, language = stream.pk, stream.language

@@ -143,3 +143,64 @@ def test_every_read_a_post_makes_by_a_compiled_statement_is_compiled(client):
     used = {key[0]: statement for key, statement in compiled._SQL.items()}
     for name in ("by_code", "by_pk", "locked", "obstacles_of", "new_on_wall"):
         assert used.get(name, "not read") is not None, name
+
+
+def test_a_post_is_inserted_as_the_orm_inserts_it():
+    """compiled.insert saves what Model.save() saves: every field, the dates set by
+    auto_now(_add), the key the database gave, and the instance saved (no longer adding)."""
+    workshop = make_workshop()
+    person = make_audience(workshop, name="Row 14")
+    mine = compiled.insert(
+        Contribution(workshop=workshop, author=person, kind="suggestion", text="Mer cykelbanor")
+    )
+    theirs = Contribution.objects.create(
+        workshop=workshop, author=person, kind="suggestion", text="Mer cykelbanor"
+    )
+    assert mine.pk is not None and not mine._state.adding and mine._state.db == "default"
+    read = Contribution.objects.get(pk=mine.pk)
+    assert mine.created_at is not None and mine.created_at == read.created_at
+    ignore = {"id", "created_at", "updated_at"}
+    saved = {k: v for k, v in fields(read).items() if k not in ignore}
+    assert saved == {k: v for k, v in fields(theirs).items() if k not in ignore}
+    assert fields(mine) == fields(read)
+
+
+def test_a_live_event_keeps_its_fragments_as_json():
+    from live.models import LiveEvent
+
+    workshop = make_workshop()
+    fragments = {"phone": "<p>å ä ö</p>", "console": ""}
+    with transaction.atomic():
+        event = compiled.insert(
+            LiveEvent(workshop=workshop, seq=99, kind="test.kind", fragments=fragments)
+        )
+    assert LiveEvent.objects.get(pk=event.pk).fragments == fragments
+
+
+def test_an_insert_that_breaks_a_unique_key_is_the_orms_integrity_error():
+    from django.db import IntegrityError
+
+    workshop = make_workshop()
+    person = make_audience(workshop)
+    compiled.insert(Contribution(workshop=workshop, author=person, text="a", client_key="k1"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        compiled.insert(Contribution(workshop=workshop, author=person, text="b", client_key="k1"))
+    assert Contribution.objects.filter(client_key="k1").count() == 1
+
+
+def test_a_model_with_a_save_receiver_is_saved_by_the_orm():
+    from django.db.models.signals import post_save
+
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append((instance.pk, created))
+
+    workshop = make_workshop()
+    person = make_audience(workshop)
+    post_save.connect(receiver, sender=Contribution)
+    try:
+        saved = compiled.insert(Contribution(workshop=workshop, author=person, text="Hörs"))
+    finally:
+        post_save.disconnect(receiver, sender=Contribution)
+    assert heard == [(saved.pk, True)]

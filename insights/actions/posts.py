@@ -19,7 +19,7 @@ from insights.errors import ActionRefused
 from insights.live import publish
 from insights.models import Contribution, ContributionEdit, Theme, Vote
 from insights.posting import posting_refusal
-from labbet.compiled import by_pk
+from labbet import compiled
 from labbet.limits import check_post_rate
 from workshops.log import card_version, log_change
 from workshops.models import Participant, Workshop, locked_workshop
@@ -115,7 +115,7 @@ def post_contributions(
     results: list[Posted | ActionRefused | None] = [None] * len(posts)
     resent: list[int] = []
     with transaction.atomic():
-        authors = by_pk(Participant, [post.author.pk for post in posts])
+        authors = compiled.by_pk(Participant, [post.author.pk for post in posts])
         inserted: list[tuple[int, Contribution]] = []
         for i, post in enumerate(posts):
             author = authors.get(post.author.pk)
@@ -154,17 +154,20 @@ def _insert(workshop: Workshop, author: Participant, post: NewPost, alone: bool)
             author.display_name = post.display_name
             author.save(update_fields=["display_name"])
         # A resend is told apart by the key's unique constraint, not by a query before every
-        # post: resends are rare, posts are not.
-        contribution = Contribution.objects.create(
-            workshop=workshop,
-            kind=post.kind,
-            text=post.text,
-            author=author,
-            obstacle=post.obstacle,
-            challenge=post.obstacle.challenge if post.obstacle else None,
-            prompt_id=workshop.current_prompt_id,
-            status=_new_status(workshop, author),
-            client_key=post.client_key,
+        # post: resends are rare, posts are not. Inserted by a statement compiled once
+        # (labbet/compiled.py): every post of the room makes one.
+        contribution = compiled.insert(
+            Contribution(
+                workshop=workshop,
+                kind=post.kind,
+                text=post.text,
+                author=author,
+                obstacle=post.obstacle,
+                challenge=post.obstacle.challenge if post.obstacle else None,
+                prompt_id=workshop.current_prompt_id,
+                status=_new_status(workshop, author),
+                client_key=post.client_key,
+            )
         )
         # A resend never gets here, so it is free; a new post counts, HTTP or socket alike,
         # and one over the limit is rolled back.
