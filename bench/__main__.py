@@ -24,7 +24,7 @@ from typing import Any
 
 from bench.clients import POST_OVER
 from bench.load import GENERATOR_LIMIT_PCT, Config, measure
-from bench.servers import ROOT, ServerFailed, pin_generator, services
+from bench.servers import ROOT, ServerFailed, core_reference_ms, pin_generator, services
 from labbet.services import ServiceUnavailable
 
 TARGET_PHONES, TARGET_P95_MS = 1000, 250.0
@@ -59,6 +59,7 @@ ROWS: list[tuple[str, str]] = [
     ("capacity warnings in log", "{capacity_warnings}"),
     ("generator CPU %", "{generator_cpu_pct}"),
     ("others' CPU % on core 0 / 1", "{others_cpu_pct[0]} / {others_cpu_pct[1]}"),
+    ("core 0 reference loop CPU ms", "{core_reference_ms}"),
     ("verdict", "{verdict}"),
 ]
 
@@ -429,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
                     services_core=found.core,
                 )
                 run["verdict"] = verdict(run)
+                run["core_reference_ms"] = core_reference_ms()
                 if "resume_flood" in run:
                     print(f"bench: resume flood: {run['resume_flood']}", flush=True)
                 if args.soak:
@@ -441,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
                     # Frames as long as the app's of this run: the same bytes per socket.
                     raw = measure(config, raw=True, frame_chars=run.get("frame_chars_mean"))
                     raw["verdict"] = verdict(raw)
+                    raw["core_reference_ms"] = core_reference_ms()
                     report["runs"].append(raw)
                     report["comparisons"].append(compare(run, raw))
                     save()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.clients import POST_OVER, AppClient, thought
 from bench.load import Config, Room, clock, connect, lost_frames, percentile
-from bench.servers import ROOT, Sampler, app_server, pin_generator
+from bench.servers import ROOT, Sampler, app_server, core_reference_ms, pin_generator
 
 # How long after the last answer a post may still reach a room's socket.
 DRAIN_S = 15.0
@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         "post_max_ms": ms[100],
         "server_rss_peak_mb": sampler.summary(0, float("inf"))["server_rss_peak_mb"],
         **cost,
+        "core_reference_ms": core_reference_ms(),
     }
     print(
         f"burst: {args.posters} posters at once over {args.post_over}: {len(answered)} accepted; "
@@ -139,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{cost['reach_pct']}% delivered, p95 {cost['delivery_p95_ms']} ms from Send, "
         f"{cost['frames_lost']} frames lost; server CPU {cost['server_cpu_pct']}% of its core, "
         f"{cost['server_cpu_ms_per_post']} ms per post (fan-out included: event loop "
-        f"{cost['loop_cpu_ms_per_post']}, post handling {cost['handling_cpu_ms_per_post']})"
+        f"{cost['loop_cpu_ms_per_post']}, post handling {cost['handling_cpu_ms_per_post']}); "
+        f"core 0 reference loop {result['core_reference_ms']} ms CPU"
     )
     out = args.json or ROOT / "var" / "bench" / f"burst-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -57,6 +57,39 @@ def pinned(command: list[str]) -> list[str]:
     return command
 
 
+# A fixed pure-Python workload (dictionaries, strings, sorting: what a request's Python does)
+# timed on the server's core. This machine's speed drifts by a third within an hour (a shared
+# host); a run's CPU figures are read against the reference taken with them.
+_REFERENCE = """
+import time
+best = None
+for _ in range(3):
+    start = time.process_time()
+    table = {}
+    for i in range(150_000):
+        table[f"k{i}"] = (i, str(i))
+    ordered = sorted(table, key=lambda k: table[k][1])
+    spent = time.process_time() - start
+    best = spent if best is None else min(best, spent)
+print(best * 1000)
+"""
+
+
+def core_reference_ms() -> float | None:
+    """The reference workload's CPU on the server's core, best of three, in ms."""
+    try:
+        done = subprocess.run(
+            pinned([sys.executable, "-c", _REFERENCE]),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return round(float(done.stdout), 1)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
 def pin_to_core(pids: list[int], core: int = SERVER_CORE) -> None:
     """Move running processes, every thread of each, to `core` (taskset -a)."""
     if not (PINNING and shutil.which("taskset")):

@@ -237,6 +237,17 @@ def test_app_against_raw_ratios() -> None:
     assert "app×2 vs raw" in lines and "= 1.0 of raw" in lines and "9.99× raw" in lines
 
 
+def test_the_machine_speed_reference_is_timed_on_the_servers_core() -> None:
+    """Each run's CPU figures come with the reference loop's CPU on core 0, taken then: the
+    same code costs a third more on a slow hour of this shared host."""
+    from bench.servers import core_reference_ms
+
+    first, second = core_reference_ms(), core_reference_ms()
+    assert first is not None and second is not None
+    assert 0 < first < 10_000 and 0 < second < 10_000
+    assert "core 0 reference loop CPU ms" in dict(bench_main.ROWS)
+
+
 def test_column_heads_name_the_processes() -> None:
     assert bench_main.head(run_figures(processes=2, phones=2000)) == "app×2 2000 phones"
     assert bench_main.head(run_figures()) == "app 1000 phones"
