@@ -107,11 +107,12 @@ class LiveServer:
     env: dict
     processes: list
 
-    def manage(self, *args: str) -> str:
+    def manage(self, *args: str, env: dict[str, str] | None = None) -> str:
+        """`manage.py` against this server's database; `env` adds to the server's own."""
         result = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
             timeout=120,
@@ -119,8 +120,8 @@ class LiveServer:
         )
         return result.stdout
 
-    def shell(self, code: str) -> str:
-        return self.manage("shell", "--no-imports", "-c", code).strip()
+    def shell(self, code: str, env: dict[str, str] | None = None) -> str:
+        return self.manage("shell", "--no-imports", "-c", code, env=env).strip()
 
 
 def server_env(
