@@ -60,13 +60,17 @@ def test_labber_merges_a_group_in_one_move(client, room):
     for text in NEAR:
         post(workshop, text=text)
     page = client.get(reverse("workshops:console", args=[workshop.code])).content.decode()
-    form = re.search(
-        rf'<li class="similar-card" data-similar-card="{seed.pk}">.*?</form>', page, re.S
+    # What a browser sends: the group's form, and the name and value of the button pressed.
+    form = re.search(r'<form class="similar-group".*?</form>', page, re.S).group(0)
+    data = {"selected": re.findall(r'name="selected" value="([^"]+)"', form)}
+    assert len(data["selected"]) == 4
+    (button,) = re.findall(
+        rf'<li class="similar-card" data-similar-card="{seed.pk}">.*?'
+        r'<button type="submit" name="keep" value="(\d+)"',
+        form,
+        re.S,
     )
-    fields = re.findall(r'name="(keep|v|selected)" value="([^"]+)"', form.group(0))
-    data = {"keep": [], "v": [], "selected": []}
-    for name, value in fields:
-        data[name].append(value)
+    data["keep"] = button
     response = client.post(reverse("workshops:console-merge", args=[workshop.code]), data, **HTMX)
     assert response.status_code == 200, response.content
     assert Contribution.objects.filter(merged_into=seed).count() == 3
@@ -94,3 +98,33 @@ def test_an_english_workshop_reads_english(client):
     with translation.override("en"):
         (group,) = duplicate_groups(workshop)
     assert len(group) == 2
+
+
+def test_a_big_group_is_one_form_that_grows_with_its_cards(client, room):
+    """A room that posts the same idea forty times: the console's panel stays one form per
+    group, each card named once in it, not once per other card, and shows a few to pick from."""
+    workshop, _seed = room
+    for i in range(40):
+        post(workshop, text=f"{NEAR[i % 3]} {i}")
+    (group,) = duplicate_groups(workshop)
+    assert len(group) == 41
+    page = client.get(reverse("workshops:console", args=[workshop.code])).content.decode()
+    panel = page.split('id="console-similar"')[1].split("</section>")[0]
+    assert panel.count("<form") == 1
+    assert panel.count('name="selected"') == 41
+    # The first eight posted to pick the one to keep from, and how many more come along.
+    keep = re.findall(r'name="keep" value="(\d+)"', panel)
+    assert [int(pk) for pk in keep] == [c.pk for c in group[:8]]
+    assert "and 33 more like these, merged with the others" in panel
+
+
+def test_a_stale_group_merges_nothing(client, room):
+    """The labber presses Keep on a group whose card changed since the panel was drawn: the
+    move is refused with a message, and no card is merged."""
+    workshop, seed = room
+    twin = post(workshop, text=NEAR[0])
+    data = {"keep": seed.pk, "selected": [f"{seed.pk}@old", f"{twin.pk}@old"]}
+    response = client.post(reverse("workshops:console-merge", args=[workshop.code]), data, **HTMX)
+    assert response.status_code == 409
+    assert "Someone else changed this post a moment ago" in response.content.decode()
+    assert Contribution.objects.filter(merged_into__isnull=False).count() == 0

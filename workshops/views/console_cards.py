@@ -98,14 +98,19 @@ def mute(request: HttpRequest, workshop: Workshop, labber: Participant, pk: int)
 def merge(request: HttpRequest, workshop: Workshop, labber: Participant) -> str:
     data = cleaned(MergeForm(request.POST))
     keep = _contribution(workshop, data["keep"])
-    found = Contribution.objects.in_bulk([pk for pk, _version in data["selected"]])
+    # The panel's one form per group sends the whole group, the kept card among it, and the
+    # kept card's version with it; a form of its own sends that version as `v`.
+    versions = dict(data["selected"])
+    keep_version = data["v"] or versions.pop(keep.pk, None)
+    versions.pop(keep.pk, None)
+    found = Contribution.objects.in_bulk(list(versions))
     duplicates = []
-    for pk, version in data["selected"]:
+    for pk, version in versions.items():
         duplicate = found.get(pk)
         if duplicate is None or duplicate.workshop_id != workshop.pk:
             raise ActionRefused(_("That post no longer exists."), "gone")
         duplicates.append((duplicate, version))
-    actions.merge_contributions(keep, duplicates, labber, keep_version=data["v"])
+    actions.merge_contributions(keep, duplicates, labber, keep_version=keep_version)
     return _("Merged: one card stays, with the votes of all.")
 
 
