@@ -1,6 +1,7 @@
 """The phone over HTTP: joining by code, the page, and posting without the socket."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from insights.models import Contribution
@@ -160,6 +161,30 @@ def test_a_refused_choice_keeps_the_others_and_points_to_the_message(client):
     # The next post keeps what the person chose, with a fresh key and nothing to fix.
     assert f'<option value="{obstacle.pk}" selected>' in html and "aria-invalid" not in html
     assert Contribution.objects.get().obstacle == obstacle
+
+
+def test_a_refused_post_leaves_nothing_behind_for_the_next_phone(client):
+    """The post form's fields are shared by every form (insights/forms.py): one phone's
+    refusal, choice or typed text never shows on another phone's form."""
+    from insights.forms import ContributionForm
+
+    def snapshot():
+        return {
+            name: (dict(vars(field)), dict(field.widget.attrs), getattr(field, "choices", None))
+            for name, field in ContributionForm.base_fields.items()
+        }
+
+    before = snapshot()
+    workshop = make_workshop()
+    join(client, workshop)
+    post_form(client, workshop, kind="suggestion", obstacle="999999", text="y" * 401)
+    post_form(client, workshop, kind="nonsense", text="")
+    post_form(client, workshop, kind="suggestion", text="Kept", display_name="Lena")
+    assert snapshot() == before
+    other = Client()
+    html = join(other, workshop).content.decode()
+    assert "aria-invalid" not in html and "not part of this workshop" not in html
+    assert 'name="display_name" value=""' in html and 'maxlength="400"' in html
 
 
 def test_an_over_long_post_is_given_back_to_edit(client):
