@@ -203,6 +203,15 @@ def similarity(a: str, b: str, language: str) -> float:
 
 # How many texts' scores an index remembers (posts on their way from the offer to the wall).
 SCORED_KEPT = 64
+# An index's first buffers: about a hundred posts' n-grams, doubled as the wall grows.
+_FIRST_ROWS = 128
+_FIRST_NNZ = 8192
+
+
+def _grown(array: np.ndarray, size: int) -> np.ndarray:
+    bigger = np.zeros(size, dtype=array.dtype)
+    bigger[: len(array)] = array
+    return bigger
 
 
 @dataclass
@@ -213,10 +222,15 @@ class Index:
     language: str
     ids: list[int] = field(default_factory=list)
     texts: dict[int, str] = field(default_factory=dict)
-    # The rows of one CSR matrix, appended to in place of stacking a matrix per post.
-    _data: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    _indices: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
-    _indptr: list[int] = field(default_factory=lambda: [0])
+    # The rows of one CSR matrix, in buffers that double when full: a post writes its row
+    # into them (copying the whole wall's arrays for every post grew with the room).
+    _data: np.ndarray = field(default_factory=lambda: np.zeros(_FIRST_NNZ))
+    _indices: np.ndarray = field(default_factory=lambda: np.zeros(_FIRST_NNZ, dtype=np.int32))
+    _indptr: np.ndarray = field(default_factory=lambda: np.zeros(_FIRST_ROWS + 1, np.int32))
+    _nnz: int = 0
+    # The matrix over those buffers, kept until a row is added: the offer's scores and the
+    # post's own comparison after commit use the same one.
+    _matrix: sparse.csr_matrix | None = None
     # Each post's probable duplicates among the others (at DUPLICATE_THRESHOLD or more),
     # found once, as the post arrives.
     pairs: dict[int, set[int]] = field(default_factory=dict)
@@ -309,26 +323,45 @@ class Index:
             self._append(pk, text, vectors([text], self.language))
 
     def _append(self, pk: int, text: str, row: sparse.csr_matrix) -> None:
+        rows, start = len(self.ids), self._nnz
+        end = start + row.nnz
+        if end > len(self._data):
+            size = max(2 * len(self._data), end)
+            self._data = _grown(self._data, size)
+            self._indices = _grown(self._indices, size)
+        if rows + 2 > len(self._indptr):
+            self._indptr = _grown(self._indptr, 2 * len(self._indptr))
+        # Past the end of any matrix handed out before: that one stays as it was.
+        self._data[start:end] = row.data
+        self._indices[start:end] = row.indices
+        self._indptr[rows + 1] = end
+        self._nnz = end
         self.ids.append(pk)
         self.texts[pk] = text
-        self._data = np.concatenate([self._data, row.data])
-        self._indices = np.concatenate([self._indices, row.indices.astype(np.int32)])
-        self._indptr.append(self._indptr[-1] + row.nnz)
+        self._matrix = None
 
     def _drop(self, pk: int) -> None:
         # Rare (a labber's edit of a text): rebuild without it.
         self._scored.clear()
         kept = [(i, self.texts[i]) for i in self.ids if i != pk]
-        self.ids, self.texts = [], {}
-        self._data, self._indices, self._indptr = np.zeros(0), np.zeros(0, np.int32), [0]
+        fresh = Index(self.language)
+        self.ids, self.texts, self._matrix = [], {}, None
+        self._data, self._indices, self._indptr = fresh._data, fresh._indices, fresh._indptr
+        self._nnz = 0
         for i, text in kept:
             self._append(i, text, vectors([text], self.language))
 
     def matrix(self) -> sparse.csr_matrix | None:
         if not self.ids:
             return None
-        shape = (len(self.ids), N_FEATURES)
-        return sparse.csr_matrix((self._data, self._indices, np.array(self._indptr)), shape=shape)
+        if self._matrix is None:
+            rows, nnz = len(self.ids), self._nnz
+            self._matrix = sparse.csr_matrix(
+                (self._data[:nnz], self._indices[:nnz], self._indptr[: rows + 1]),
+                shape=(rows, N_FEATURES),
+                copy=False,
+            )
+        return self._matrix
 
     def scores(self, text: str, limit: int | None = None) -> list[tuple[int, float]]:
         """The posts here most like `text` (all, or the `limit` best), most alike first."""

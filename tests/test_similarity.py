@@ -114,3 +114,30 @@ def test_vectors_are_the_hashing_vectorisers_with_its_checks_left_out(language):
     ours = similarity.vectors(texts, language)
     assert ours.shape == theirs.shape
     assert (ours != theirs).nnz == 0
+
+
+def test_an_index_grown_one_post_at_a_time_scores_as_all_posts_at_once():
+    """Past its first buffers (a wall of hundreds of posts), and with a matrix handed out
+    before each post: every score equals the one of all the posts' vectors multiplied at
+    once, and a matrix handed out earlier still holds the rows it had."""
+    import numpy as np
+
+    from bench.clients import thought
+
+    posts = [(pk, thought(pk)) for pk in range(1, 401)]
+    posts[300] = (301, "")  # a post of no words makes an empty row
+    index = similarity.Index("sv")
+    first = None
+    for pk, text in posts:
+        index.add_many([(pk, text)])
+        index.scores(thought(pk + 1000))  # the offer of the next post
+        if pk == 50:
+            first = index.matrix()
+    assert len(index.ids) == 400 and index._nnz > 8192
+    whole = similarity.vectors([text for _pk, text in posts], "sv")
+    query = "bench-7 a thought from the bench " + thought(7).split()[-1]
+    expected = (whole @ similarity.vectors([query], "sv").T).toarray().ravel()
+    got = dict(index.scores(query))
+    assert all(np.isclose(got.get(pk, 0.0), expected[i]) for i, (pk, _t) in enumerate(posts))
+    assert first.shape[0] == 50
+    assert np.allclose(first.sum(axis=1), whole[:50].sum(axis=1))
