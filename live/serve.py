@@ -5,9 +5,14 @@ line (daphne.cli.CommandLineInterface, what the `daphne` script runs) with the s
 
 The GIL's switch interval, 5 ms by default, is how long a thread that comes back from the
 database waits while the event loop fans a frame out to a thousand sockets; a request makes
-dozens of such calls. Measured with `make bench`: see the issue notes. LABBET_SWITCH_INTERVAL
-(seconds) overrides it. Set here, not on import of the application, so that a command, a
-shell or a test process that imports labbet.asgi keeps Python's default.
+dozens of such calls. 2 ms here: at 0.5 ms a post's thread was handed the GIL back and forth
+with the fan-out so often that it ran from cold caches. Measured with `python -m bench
+--phones 1000 --seconds 40`, three interleaved pairs: post handling 6.33, 7.58, 6.9 ms at
+0.5 ms against 6.47, 6.67, 6.5 at 2 ms, delivery p95 alike (26-31 ms), p99 33-60 against
+40-45 ms; `python -m bench.burst --posters 200` over HTTP, answer p95 1.0-1.38 s against
+1.15-1.25 s. LABBET_SWITCH_INTERVAL (seconds) overrides it. Set here, not on import of the
+application, so that a command, a shell or a test process that imports labbet.asgi keeps
+Python's default.
 
 Once the reactor runs (the application imported), what the process has loaded is frozen out
 of the garbage collector's full passes (gc.freeze): each pass otherwise walked some 360,000
@@ -30,7 +35,7 @@ def freeze_what_is_loaded() -> None:
 
 
 def main() -> None:
-    sys.setswitchinterval(float(os.environ.get("LABBET_SWITCH_INTERVAL", "0.0005")))
+    sys.setswitchinterval(float(os.environ.get("LABBET_SWITCH_INTERVAL", "0.002")))
     from daphne.cli import CommandLineInterface
     from twisted.internet import reactor  # daphne's, installed by the import above
 

@@ -14,10 +14,16 @@ from live import serve
 from tests.conftest import ROOT
 
 
-def test_the_entry_point_sets_the_switch_interval_then_runs_daphnes_command_line(monkeypatch):
+@pytest.mark.parametrize(("setting", "interval"), [(None, 0.002), ("0.001", 0.001)])
+def test_the_entry_point_sets_the_switch_interval_then_runs_daphnes_command_line(
+    monkeypatch, setting, interval
+):
     before = sys.getswitchinterval()
     ran = []
-    monkeypatch.setenv("LABBET_SWITCH_INTERVAL", "0.002")
+    if setting is None:
+        monkeypatch.delenv("LABBET_SWITCH_INTERVAL", raising=False)
+    else:
+        monkeypatch.setenv("LABBET_SWITCH_INTERVAL", setting)
     monkeypatch.setattr(
         daphne.cli.CommandLineInterface,
         "entrypoint",
@@ -28,7 +34,7 @@ def test_the_entry_point_sets_the_switch_interval_then_runs_daphnes_command_line
             serve.main()
     finally:
         sys.setswitchinterval(before)
-    assert ran == [0.002]
+    assert ran == [interval]
 
 
 def run_entry_point(monkeypatch) -> list:
