@@ -135,36 +135,47 @@ def similar_context(workshop: Workshop) -> dict[str, Any]:
     return {"duplicate_groups": duplicate_groups(workshop)}
 
 
-def compare_new_posts(workshop: Workshop, contribution_ids: Sequence[int]) -> None:
-    """After posts commit (one batch: a room that pressed Send together): compare them with
-    the wall and, when any has probable duplicates, show the console the new groups, once.
-    `workshop` is read for its key and language only (the posts' own, from another thread);
-    the workshop is read again only to publish."""
+def compare_new_posts(workshop: Workshop, posts: Sequence[tuple[int, str]]) -> None:
+    """After posts (id, text) commit (one batch: a room that pressed Send together): compare
+    them with the wall and, when any has probable duplicates, show the console the new
+    groups, once. `workshop` is read for its key and language only (the posts' own, from
+    another thread); the workshop is read again only to publish."""
     workshop_id = workshop.pk
+    ids = sorted(pk for pk, _text in posts)
     try:
-        index = _index_of(workshop_id, workshop.created_at, workshop.language)
-        if not any(index.pairs.get(pk) for pk in contribution_ids):
+        index = similarity.workshop_index(
+            (workshop_id, workshop.created_at), workshop.language, ()
+        )
+        if index.last_pk >= ids[0] - 1 and ids == list(range(ids[0], ids[-1] + 1)):
+            # The index has every post before these (the phone's offer read the wall just
+            # before they were saved): they join it as they are, with no read of the wall.
+            index.add_many(posts)
+        else:
+            # Posts of another process or thread may lie between: the wall is read.
+            index = _index_of(workshop_id, workshop.created_at, workshop.language)
+            index.add_many(posts)  # committed after a later post: a read past it missed them
+        if not any(index.pairs.get(pk) for pk in ids):
             return
         workshop = Workshop.objects.get(pk=workshop_id)
         with transaction.atomic():
             publish(workshop, "similar.changed", similar_context(workshop))
     except Exception:  # a failed comparison never costs the posts anything
-        logger.exception("comparing posts %s failed", list(contribution_ids))
+        logger.exception("comparing posts %s failed", ids)
         if _in_background():
             close_old_connections()  # a broken connection is not kept for the next post
     # Otherwise the one background thread keeps its connection: opening one per post would
     # cost more than the comparison.
 
 
-def after_posts(workshop: Workshop, contribution_ids: Sequence[int]) -> None:
-    """Run on commit, once per batch of posts (the index takes the whole batch in one read,
-    and the console is told once): in the background (the posts' answers do not wait), or
-    inline where the tests want the outcome before they look."""
+def after_posts(workshop: Workshop, posts: Sequence[tuple[int, str]]) -> None:
+    """Run on commit, once per batch of posts (id, text) (the index takes the whole batch
+    at once, and the console is told once): in the background (the posts' answers do not
+    wait), or inline where the tests want the outcome before they look."""
     if not settings.LABBET_SIMILAR_POSTS:
         return
     # What the comparison reads of the workshop, not the posts' instance itself.
     key = Workshop(pk=workshop.pk, created_at=workshop.created_at, language=workshop.language)
     if _in_background():
-        _BACKGROUND.submit(compare_new_posts, key, list(contribution_ids))
+        _BACKGROUND.submit(compare_new_posts, key, list(posts))
     else:
-        compare_new_posts(key, contribution_ids)
+        compare_new_posts(key, posts)

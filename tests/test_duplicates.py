@@ -128,3 +128,25 @@ def test_a_stale_group_merges_nothing(client, room):
     assert response.status_code == 409
     assert "Someone else changed this post a moment ago" in response.content.decode()
     assert Contribution.objects.filter(merged_into__isnull=False).count() == 0
+
+
+def test_a_post_committed_after_a_later_one_is_still_compared(room, settings):
+    """Two phones' posts in flight at once (PostgreSQL numbers them as they are inserted,
+    they commit in either order): the one with the lower number commits last, after the
+    wall's index has read past it. It is still compared, and its group reaches the console."""
+    from insights import duplicates
+
+    workshop, seed = room
+    index = duplicates._index(workshop)  # the wall as a phone's offer read it
+    settings.LABBET_SIMILAR_POSTS = False  # the two rows, saved without their comparison
+    twin = post(workshop, text=NEAR[0])
+    later = post(workshop, text="Fler laddstolpar för elbilar")
+    settings.LABBET_SIMILAR_POSTS = True
+    # The next read of the wall came when only the later post had committed.
+    index.add_many([(later.pk, later.text)])
+    assert twin.pk not in index.texts and index.last_pk == later.pk
+
+    duplicates.after_posts(workshop, [(twin.pk, twin.text)])
+    assert [c.pk for c in duplicate_groups(workshop)[0]] == [seed.pk, twin.pk]
+    event = LiveEvent.objects.filter(workshop=workshop).last()
+    assert event.kind == "similar.changed" and "liknar 1 annan" in event.fragments["console"]

@@ -208,7 +208,7 @@ def _publish_new(
         Contribution.objects.filter(pk__in=dropped).delete()
     if kept:
         _publish_cards(locked, kept)
-        transaction.on_commit(partial(after_posts, locked, [c.pk for c in kept]))
+        transaction.on_commit(partial(after_posts, locked, [(c.pk, c.text) for c in kept]))
         for contribution in kept:
             # What the caller keeps is a plain object: votes and merges may come to it later.
             del contribution._prefetched_objects_cache
