@@ -135,24 +135,22 @@ def similar_context(workshop: Workshop) -> dict[str, Any]:
     return {"duplicate_groups": duplicate_groups(workshop)}
 
 
-def compare_new_posts(workshop: Workshop, posts: Sequence[tuple[int, str]]) -> None:
+def compare_new_posts(room: tuple[int, Any, str], posts: Sequence[tuple[int, str]]) -> None:
     """After posts (id, text) commit (one batch: a room that pressed Send together): compare
     them with the wall and, when any has probable duplicates, show the console the new
-    groups, once. `workshop` is read for its key and language only (the posts' own, from
-    another thread); the workshop is read again only to publish."""
-    workshop_id = workshop.pk
+    groups, once. `room` is the workshop's key, creation and language (the posts' own, from
+    another thread); the workshop is read only to publish."""
+    workshop_id, created_at, language = room
     ids = sorted(pk for pk, _text in posts)
     try:
-        index = similarity.workshop_index(
-            (workshop_id, workshop.created_at), workshop.language, ()
-        )
+        index = similarity.workshop_index((workshop_id, created_at), language, ())
         if index.last_pk >= ids[0] - 1 and ids == list(range(ids[0], ids[-1] + 1)):
             # The index has every post before these (the phone's offer read the wall just
             # before they were saved): they join it as they are, with no read of the wall.
             index.add_many(posts)
         else:
             # Posts of another process or thread may lie between: the wall is read.
-            index = _index_of(workshop_id, workshop.created_at, workshop.language)
+            index = _index_of(workshop_id, created_at, language)
             index.add_many(posts)  # committed after a later post: a read past it missed them
         if not any(index.pairs.get(pk) for pk in ids):
             return
@@ -173,9 +171,10 @@ def after_posts(workshop: Workshop, posts: Sequence[tuple[int, str]]) -> None:
     wait), or inline where the tests want the outcome before they look."""
     if not settings.LABBET_SIMILAR_POSTS:
         return
-    # What the comparison reads of the workshop, not the posts' instance itself.
-    key = Workshop(pk=workshop.pk, created_at=workshop.created_at, language=workshop.language)
+    # What the comparison reads of the workshop, not the posts' instance itself (nor a new
+    # one: a model instance sets every field's default, a token among them).
+    room = (workshop.pk, workshop.created_at, workshop.language)
     if _in_background():
-        _BACKGROUND.submit(compare_new_posts, key, list(posts))
+        _BACKGROUND.submit(compare_new_posts, room, list(posts))
     else:
-        compare_new_posts(key, posts)
+        compare_new_posts(room, posts)

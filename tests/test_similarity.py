@@ -114,6 +114,14 @@ def test_vectors_are_the_hashing_vectorisers_with_its_checks_left_out(language):
     ours = similarity.vectors(texts, language)
     assert ours.shape == theirs.shape
     assert (ours != theirs).nnz == 0
+    # And one text's vector, hashed n-gram by n-gram (similarity.row), the same to the bit.
+    from bench.clients import thought
+
+    for i, text in enumerate([*texts, *(thought(i) for i in range(200))]):
+        one = similarity.row(text, language)
+        expected = theirs[i] if i < len(texts) else similarity.vectors([text], language)
+        assert list(one.indices) == list(expected.indices)
+        assert list(one.data) == list(expected.data), text
 
 
 def test_an_index_grown_one_post_at_a_time_scores_as_all_posts_at_once():
