@@ -92,6 +92,15 @@ def test_console_merges_near_duplicates_and_a_fourth_phone_gives_a_dot(
     for text in NEAR:
         assert text in group.inner_text()
     screenshot(console, "assist-console-similar")
+    # Each card's keep button stays inside its card: its label wraps, nothing runs over.
+    spilled = console.evaluate(
+        """() => [...document.querySelectorAll('.similar-card')].filter(card => {
+          const button = card.querySelector('[data-merge-group]');
+          const box = button.getBoundingClientRect(), own = card.getBoundingClientRect();
+          return box.right > own.right + 1 || button.scrollWidth > button.clientWidth + 1;
+        }).length"""
+    )
+    assert spilled == 0
 
     # One move: keep the seed's card, merge the others into it.
     group.locator(".similar-card", has_text=SEED).locator("[data-merge-group]").click()
