@@ -18,7 +18,18 @@ Once the reactor runs (the application imported), what the process has loaded is
 of the garbage collector's full passes (gc.freeze): each pass otherwise walked some 360,000
 objects, about 0.2 s during which no frame went out. Measured with `python -m bench --phones
 1000`, interleaved: delivery p99 98-116 ms -> 48-50 ms, max 283-371 -> 167-171 ms, server CPU
-per frame 24.8-25.1 -> 21.5-23.6 µs. LABBET_GC_FREEZE=0 leaves the collector as it is."""
+per frame 24.8-25.1 -> 21.5-23.6 µs. LABBET_GC_FREEZE=0 leaves the collector as it is.
+
+The collector's first threshold is 20,000 allocations, not 700: a post allocates thousands of
+objects (its form, its renders), so at 700 the collector ran some four times per post, each
+pass over objects just made and about to go anyway, and every tenth pass over the older
+ones too; a full pass (some 175 ms over the sockets' objects, with the GIL held, no frame
+going out) came every few dozen seconds. Measured with `python -m bench --phones 1000
+--seconds 40`, three interleaved rounds: post handling 7.8, 7.32, 5.78 ms at 700 against
+6.1, 6.37, 5.13 at 20,000 (10,000: 6.63, 5.6, 5.73); delivery max 203-245 ms against 48-80,
+p99 41-62 against 32-50; server CPU per frame 20.9-25.7 against 19.0-22.6 µs. Each pass is
+longer (some 10 ms) and far rarer. LABBET_GC_THRESHOLD ("20000,10,10", the three of
+gc.set_threshold) overrides it; empty leaves Python's."""
 
 from __future__ import annotations
 
@@ -36,6 +47,9 @@ def freeze_what_is_loaded() -> None:
 
 def main() -> None:
     sys.setswitchinterval(float(os.environ.get("LABBET_SWITCH_INTERVAL", "0.002")))
+    threshold = os.environ.get("LABBET_GC_THRESHOLD", "20000,10,10")
+    if threshold:
+        gc.set_threshold(*(int(n) for n in threshold.split(",")))
     from daphne.cli import CommandLineInterface
     from twisted.internet import reactor  # daphne's, installed by the import above
 

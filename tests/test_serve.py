@@ -1,6 +1,7 @@
-"""The server's entry point (live/serve.py): the switch interval is set there, what is loaded
-before serving is frozen out of the garbage collector's passes once the reactor runs, then
-daphne's own command line runs with the same arguments."""
+"""The server's entry point (live/serve.py): the switch interval and the collector's
+thresholds are set there, what is loaded before serving is frozen out of the garbage
+collector's passes once the reactor runs, then daphne's own command line runs with the same
+arguments."""
 
 import gc
 import os
@@ -37,6 +38,22 @@ def test_the_entry_point_sets_the_switch_interval_then_runs_daphnes_command_line
     assert ran == [interval]
 
 
+@pytest.mark.parametrize(
+    ("setting", "threshold"), [(None, (20000, 10, 10)), ("5000,5,5", (5000, 5, 5)), ("", None)]
+)
+def test_the_entry_point_sets_the_collectors_thresholds(monkeypatch, setting, threshold):
+    before = gc.get_threshold()
+    if setting is None:
+        monkeypatch.delenv("LABBET_GC_THRESHOLD", raising=False)
+    else:
+        monkeypatch.setenv("LABBET_GC_THRESHOLD", setting)
+    try:
+        run_entry_point(monkeypatch)
+        assert gc.get_threshold() == (threshold or before)
+    finally:
+        gc.set_threshold(*before)
+
+
 def run_entry_point(monkeypatch) -> list:
     """serve.main() with daphne's command line and the reactor's start stubbed: what it asked
     the reactor to do once running."""
@@ -69,10 +86,10 @@ def test_labbet_gc_freeze_0_leaves_the_collector_as_python_has_it(monkeypatch):
     assert run_entry_point(monkeypatch) == []
 
 
-def test_importing_the_application_leaves_the_switch_interval_alone():
-    # In a process of its own: a command, a shell or a test keeps Python's default.
-    code = "import sys; before = sys.getswitchinterval(); import labbet.asgi; "
-    code += "print(sys.getswitchinterval() == before)"
+def test_importing_the_application_leaves_the_switch_interval_and_the_collector_alone():
+    # In a process of its own: a command, a shell or a test keeps Python's defaults.
+    code = "import gc, sys; before = sys.getswitchinterval(), gc.get_threshold(); "
+    code += "import labbet.asgi; print((sys.getswitchinterval(), gc.get_threshold()) == before)"
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
