@@ -20,15 +20,16 @@ objects, about 0.2 s during which no frame went out. Measured with `python -m be
 1000`, interleaved: delivery p99 98-116 ms -> 48-50 ms, max 283-371 -> 167-171 ms, server CPU
 per frame 24.8-25.1 -> 21.5-23.6 µs. LABBET_GC_FREEZE=0 leaves the collector as it is.
 
-The collector's first threshold is 20,000 allocations, not 700: a post allocates thousands of
-objects (its form, its renders), so at 700 the collector ran some four times per post, each
-pass over objects just made and about to go anyway, and every tenth pass over the older
-ones too; a full pass (some 175 ms over the sockets' objects, with the GIL held, no frame
-going out) came every few dozen seconds. Measured with `python -m bench --phones 1000
---seconds 40`, three interleaved rounds: post handling 7.8, 7.32, 5.78 ms at 700 against
-6.1, 6.37, 5.13 at 20,000 (10,000: 6.63, 5.6, 5.73); delivery max 203-245 ms against 48-80,
-p99 41-62 against 32-50; server CPU per frame 20.9-25.7 against 19.0-22.6 µs. Each pass is
-longer (some 10 ms) and far rarer. LABBET_GC_THRESHOLD ("20000,10,10", the three of
+The collector's first threshold is 20,000 allocations, not 700. At 700, with 1,000 phones
+and 10 posts/s, a young pass ran about every other post in its thread (0.4-0.5 ms each, from
+cold caches), every tenth one walked the older objects too (1.1-1.4 ms), and about every 40 s
+a full pass walked the sockets' objects, 143-178 ms with the GIL held and no frame going out.
+At 10,000 a young pass took 5-8 ms and came some 15 times rarer (at 50,000: 52-69 ms, and
+post handling no lower); at neither did a full pass come in 40 s.
+Measured with `python -m bench --phones 1000 --seconds 40`, three interleaved rounds: post
+handling 7.8, 7.32, 5.78 ms at 700 against 6.1, 6.37, 5.13 at 20,000 (10,000: 6.63, 5.6,
+5.73); delivery max 203-245 ms against 48-80, p99 41-62 against 32-50; server CPU per frame
+20.9-25.7 against 19.0-22.6 µs. LABBET_GC_THRESHOLD ("20000,10,10", the three of
 gc.set_threshold) overrides it; empty leaves Python's."""
 
 from __future__ import annotations
