@@ -45,6 +45,29 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}.") from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number (e.g. 0.002); got {raw!r}.") from None
+
+
+def env_ints(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Whole numbers separated by commas (e.g. 20000,10,10); set and empty: ()."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return tuple(int(part) for part in raw.split(",")) if raw.strip() else ()
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be whole numbers separated by commas (e.g. 20000,10,10); got {raw!r}."
+        ) from None
+
+
 def sqlite_config(path: Path) -> dict[str, Any]:
     # WAL lets the projector and phones read while a post is written; IMMEDIATE takes the
     # write lock at BEGIN so two writers queue on the busy timeout instead of deadlocking.

@@ -35,8 +35,11 @@ gc.set_threshold) overrides it; empty leaves Python's."""
 from __future__ import annotations
 
 import gc
-import os
 import sys
+
+from django.core.exceptions import ImproperlyConfigured
+
+from labbet.env import env_bool, env_float, env_ints
 
 
 def freeze_what_is_loaded() -> None:
@@ -47,14 +50,18 @@ def freeze_what_is_loaded() -> None:
 
 
 def main() -> None:
-    sys.setswitchinterval(float(os.environ.get("LABBET_SWITCH_INTERVAL", "0.002")))
-    threshold = os.environ.get("LABBET_GC_THRESHOLD", "20000,10,10")
+    sys.setswitchinterval(env_float("LABBET_SWITCH_INTERVAL", 0.002))
+    threshold = env_ints("LABBET_GC_THRESHOLD", (20000, 10, 10))
+    if len(threshold) > 3 or any(n < 0 for n in threshold):
+        raise ImproperlyConfigured(
+            f"LABBET_GC_THRESHOLD takes one to three whole numbers, none below 0; got {threshold}."
+        )
     if threshold:
-        gc.set_threshold(*(int(n) for n in threshold.split(",")))
+        gc.set_threshold(*threshold)
     from daphne.cli import CommandLineInterface
     from twisted.internet import reactor  # daphne's, installed by the import above
 
-    if os.environ.get("LABBET_GC_FREEZE", "1") != "0":
+    if env_bool("LABBET_GC_FREEZE", True):
         # Once daphne has imported the application and before the first connection.
         reactor.callWhenRunning(freeze_what_is_loaded)
     sys.exit(CommandLineInterface.entrypoint())

@@ -10,6 +10,7 @@ import sys
 
 import daphne.cli
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from live import serve
 from tests.conftest import ROOT
@@ -52,6 +53,29 @@ def test_the_entry_point_sets_the_collectors_thresholds(monkeypatch, setting, th
         assert gc.get_threshold() == (threshold or before)
     finally:
         gc.set_threshold(*before)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("LABBET_GC_THRESHOLD", "20000;10", "LABBET_GC_THRESHOLD must be whole numbers"),
+        ("LABBET_GC_THRESHOLD", "1,2,3,4", "LABBET_GC_THRESHOLD takes one to three"),
+        ("LABBET_GC_THRESHOLD", "-1", "LABBET_GC_THRESHOLD takes one to three"),
+        ("LABBET_SWITCH_INTERVAL", "2ms", "LABBET_SWITCH_INTERVAL must be a number"),
+        ("LABBET_GC_FREEZE", "maybe", "LABBET_GC_FREEZE must be one of"),
+    ],
+)
+def test_a_mistyped_server_setting_stops_the_server_with_its_name(
+    monkeypatch, variable, value, message
+):
+    monkeypatch.setenv(variable, value)
+    before = sys.getswitchinterval(), gc.get_threshold()
+    try:
+        with pytest.raises(ImproperlyConfigured, match=message):
+            run_entry_point(monkeypatch)
+    finally:
+        sys.setswitchinterval(before[0])
+        gc.set_threshold(*before[1])
 
 
 def run_entry_point(monkeypatch) -> list:
