@@ -16,11 +16,20 @@ from live import serve
 from tests.conftest import ROOT
 
 
+@pytest.fixture(autouse=True)
+def keep_the_process_settings():
+    """serve.main() sets the process's switch interval and the collector's thresholds: every
+    test here gives them back as it found them."""
+    interval, threshold = sys.getswitchinterval(), gc.get_threshold()
+    yield
+    sys.setswitchinterval(interval)
+    gc.set_threshold(*threshold)
+
+
 @pytest.mark.parametrize(("setting", "interval"), [(None, 0.002), ("0.001", 0.001)])
 def test_the_entry_point_sets_the_switch_interval_then_runs_daphnes_command_line(
     monkeypatch, setting, interval
 ):
-    before = sys.getswitchinterval()
     ran = []
     if setting is None:
         monkeypatch.delenv("LABBET_SWITCH_INTERVAL", raising=False)
@@ -31,11 +40,8 @@ def test_the_entry_point_sets_the_switch_interval_then_runs_daphnes_command_line
         "entrypoint",
         classmethod(lambda cls: ran.append(sys.getswitchinterval())),
     )
-    try:
-        with pytest.raises(SystemExit):
-            serve.main()
-    finally:
-        sys.setswitchinterval(before)
+    with pytest.raises(SystemExit):
+        serve.main()
     assert ran == [interval]
 
 
@@ -48,11 +54,8 @@ def test_the_entry_point_sets_the_collectors_thresholds(monkeypatch, setting, th
         monkeypatch.delenv("LABBET_GC_THRESHOLD", raising=False)
     else:
         monkeypatch.setenv("LABBET_GC_THRESHOLD", setting)
-    try:
-        run_entry_point(monkeypatch)
-        assert gc.get_threshold() == (threshold or before)
-    finally:
-        gc.set_threshold(*before)
+    run_entry_point(monkeypatch)
+    assert gc.get_threshold() == (threshold or before)
 
 
 @pytest.mark.parametrize(
@@ -69,13 +72,8 @@ def test_a_mistyped_server_setting_stops_the_server_with_its_name(
     monkeypatch, variable, value, message
 ):
     monkeypatch.setenv(variable, value)
-    before = sys.getswitchinterval(), gc.get_threshold()
-    try:
-        with pytest.raises(ImproperlyConfigured, match=message):
-            run_entry_point(monkeypatch)
-    finally:
-        sys.setswitchinterval(before[0])
-        gc.set_threshold(*before[1])
+    with pytest.raises(ImproperlyConfigured, match=message):
+        run_entry_point(monkeypatch)
 
 
 def run_entry_point(monkeypatch) -> list:
@@ -86,12 +84,8 @@ def run_entry_point(monkeypatch) -> list:
     when_running = []
     monkeypatch.setattr(reactor, "callWhenRunning", when_running.append)
     monkeypatch.setattr(daphne.cli.CommandLineInterface, "entrypoint", classmethod(lambda cls: 0))
-    before = sys.getswitchinterval()
-    try:
-        with pytest.raises(SystemExit):
-            serve.main()
-    finally:
-        sys.setswitchinterval(before)
+    with pytest.raises(SystemExit):
+        serve.main()
     return when_running
 
 
