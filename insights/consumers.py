@@ -17,11 +17,11 @@ from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from labbet import limits
+from labbet.jinja import render_fragment
 from live.consumers import LiveConsumer
 from live.db import Batches
 from live.db import socket_database_sync_to_async as database_sync_to_async
@@ -239,5 +239,5 @@ class WorkshopConsumer(LiveConsumer):
         await self.send_error(_("That request is not possible here."))
 
     async def send_error(self, text: str) -> None:
-        html = render_to_string("insights/_socket_error.html", {"message": text})
+        html = render_fragment("insights/_socket_error.html", {"message": text})
         await self.send(text_data=html)

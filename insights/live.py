@@ -10,9 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import translation
 
+from labbet.jinja import render_fragment
 from live import events
 from live.models import LiveEvent
 from workshops.models import Workshop
@@ -61,6 +61,6 @@ def render_views(
     base = {"workshop": workshop, **(context or {})}
     with translation.override(language or workshop.language):
         return {
-            view: render_to_string(template, {**base, "view": view}).strip()
+            view: render_fragment(template, {**base, "view": view}).strip()
             for view in (settings.LABBET_LIVE_VIEWS if views is None else views)
         }

