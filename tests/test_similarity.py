@@ -149,3 +149,24 @@ def test_an_index_grown_one_post_at_a_time_scores_as_all_posts_at_once():
     assert all(np.isclose(got.get(pk, 0.0), expected[i]) for i, (pk, _t) in enumerate(posts))
     assert first.shape[0] == 50
     assert np.allclose(first.sum(axis=1), whole[:50].sum(axis=1))
+    # Its columns are the wall's n-grams, numbered as they came, not 2^18 hashed columns.
+    assert index.matrix().shape[1] == len(set(whole.indices)) < similarity.N_FEATURES // 4
+
+
+def test_posts_added_together_find_the_pairs_one_product_of_all_finds():
+    """A batch (a room that pressed Send together, or a wall read after a restart) is
+    compared with the rows already in the index, whose columns are numbered apart from the
+    batch's hashed ones, and among itself."""
+    from bench.clients import thought
+
+    index = similarity.Index("sv")
+    index.add_many([(pk, thought(pk)) for pk in range(1, 51)])
+    batch = [
+        (51, "Gratis kollektivtrafik för unga"),
+        (52, thought(7)),  # the same text as a post already in the index
+        (53, "Kollektivtrafiken ska vara gratis för unga"),
+        (54, "helt nya ord zyxwv qqqq"),  # no n-gram the index has seen
+    ]
+    assert index.add_many(batch) == [7, 51, 52, 53]
+    assert index.pairs[52] == {7} and index.pairs[51] == {53} and 54 not in index.pairs
+    assert index.scores("helt nya ord zyxwv qqqq")[0][0] == 54
