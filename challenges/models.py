@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from challenges import kept
+from workshops.models import Workshop
 
 
 class Challenge(models.Model):
@@ -68,3 +74,27 @@ class ChallengeFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d} {self.text[:40]}"
+
+
+def challenges_changed(workshop_id: int) -> None:
+    """Move the workshop's challenges_version: what a process keeps of its obstacles
+    (workshops/regions.py: workshop_obstacles) is read again. Every save or delete of a
+    challenge or obstacle does it (below); a bulk_create of obstacles calls it itself."""
+    Workshop.objects.filter(pk=workshop_id).update(challenges_version=F("challenges_version") + 1)
+    kept.forget(workshop_id)  # this process's at once: its requests may hold an older row
+
+
+@receiver([post_save, post_delete], sender=Challenge)
+def _challenge_changed(instance: Challenge, **kwargs) -> None:
+    challenges_changed(instance.workshop_id)
+
+
+@receiver([post_save, post_delete], sender=Obstacle)
+def _obstacle_changed(instance: Obstacle, **kwargs) -> None:
+    if Obstacle.challenge.is_cached(instance):
+        workshop_id = instance.challenge.workshop_id
+    else:  # one of a challenge's obstacles deleted with it, say
+        found = Challenge.objects.filter(pk=instance.challenge_id).values_list("workshop_id")
+        workshop_id = next(iter(found), (None,))[0]
+    if workshop_id is not None:
+        challenges_changed(workshop_id)

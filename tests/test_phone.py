@@ -237,8 +237,50 @@ def test_a_post_reads_the_workshop_once_and_moves_the_cursor_in_one_statement(
     assert response.status_code == 200
     sql = [q["sql"] for q in queries.captured_queries]
     assert sum('FROM "workshops_workshop"' in s and "FOR UPDATE" not in s for s in sql) <= 2
-    # The obstacles are read once, for the wall's columns and the form's choices alike; the
-    # room's counters (posts by status, people joined) are one statement.
-    assert sum("challenges_obstacle" in s for s in sql) == 1
+    # The obstacles are not read again: this process read them for the warm-up, under the
+    # same challenges_version (workshops/regions.py). The room's counters (posts by status,
+    # people joined) are one statement.
+    assert sum("challenges_obstacle" in s for s in sql) == 0
     assert sum("COUNT(*)" in s for s in sql) == 1
     assert any("RETURNING" in s for s in sql)
+
+
+def test_a_phone_is_offered_an_obstacle_as_soon_as_a_labber_changes_them(client):
+    """The obstacles are kept in the serving process between posts, under the room's
+    challenges_version: one a labber adds, rewords or removes (on the setup page, or in the
+    admin) is in the very next answer, and an answer never offers one that is gone."""
+    from challenges import actions as challenge_actions
+    from challenges.models import Obstacle
+
+    workshop = make_workshop(obstacles=("Silos",))
+    join(client, workshop)
+    assert "Silos" in post_form(client, workshop, client_key="a").content.decode()
+    challenge = workshop.challenges.get()
+    added = challenge_actions.add_obstacle(challenge, "No budget")
+    answer = post_form(client, workshop, client_key="b", obstacle=str(added.pk)).content.decode()
+    assert "No budget" in answer and "Thank you" in answer
+    challenge_actions.reword_obstacle(added, "No money")
+    answer = post_form(client, workshop, client_key="c", text="Again").content.decode()
+    assert "No money" in answer and "No budget" not in answer
+    # As the admin saves it: no action, the model's own save.
+    silos = Obstacle.objects.get(text="Silos")
+    silos.text = "Walls between units"
+    silos.save()
+    answer = post_form(client, workshop, client_key="d", text="Once more").content.decode()
+    assert "Walls between units" in answer and "Silos" not in answer
+    # Another process's change: this process forgot nothing, the room's row tells it.
+    from django.db.models import F
+
+    Obstacle.objects.filter(pk=added.pk).update(text="No funds")
+    type(workshop).objects.filter(pk=workshop.pk).update(
+        challenges_version=F("challenges_version") + 1
+    )
+    answer = post_form(client, workshop, client_key="d2", text="Then").content.decode()
+    assert "No funds" in answer and "No money" not in answer
+    # A challenge removed with its obstacles: gone from the form, and refused if still sent.
+    from workshops.actions.setup import remove_challenge
+
+    remove_challenge(challenge)
+    answer = post_form(client, workshop, client_key="e", obstacle=str(silos.pk)).content.decode()
+    assert "Walls between units" not in answer and "No funds" not in answer
+    assert "That obstacle is not part of this workshop." in answer

@@ -110,6 +110,9 @@ class Workshop(models.Model):
     lock_at_zero = models.BooleanField(_("lock posting when the timer reaches zero"), default=True)
     # The per-workshop cursor of live events; bumped in the same transaction as each event.
     live_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    # Moves on every change of its challenges or obstacles (challenges/models.py): a process
+    # keeps what it read of them under it (workshops/regions.py: workshop_obstacles).
+    challenges_version = models.PositiveIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),

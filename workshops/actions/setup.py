@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from challenges.models import Challenge, Obstacle
+from challenges.models import Challenge, Obstacle, challenges_changed
 from insights.actions.posts import publish_room
 from workshops.codes import normalise_code, random_code
 from workshops.models import Participant, Prompt, Workshop, locked_workshop
@@ -84,6 +84,7 @@ def add_challenge(
     Obstacle.objects.bulk_create(
         Obstacle(challenge=challenge, text=text, order=i) for i, text in enumerate(obstacles)
     )
+    challenges_changed(workshop.pk)  # bulk_create sends no post_save
     return challenge
 
 
