@@ -121,6 +121,54 @@ async def test_items_handed_in_while_a_batch_runs_go_together_and_a_lone_one_at_
     assert batches.pending == {}
 
 
+@pytest.mark.asyncio
+async def test_what_a_batch_leaves_for_after_its_answers_runs_once_they_are_out(caplog):
+    """A post's comparison with the wall runs on the socket thread after the batch's
+    answers are handed over and before the next batch; a failing job is logged, and the
+    next batch is handled all the same. Outside a batch, after_answers says no."""
+    from live.db import after_answers
+
+    seen: list[str] = []
+    answered: dict[str, asyncio.Future] = {}
+    threads: set[int] = set()
+
+    def job(name: str, fail: bool = False):
+        def run():
+            threads.add(threading.get_ident())
+            # Its batch's answer is out already.
+            seen.append(f"{name} after {'answered' if answered[name].done() else 'waiting'}")
+            if fail:
+                raise RuntimeError("broken comparison")
+
+        return run
+
+    def handle(key, items):
+        threads.add(threading.get_ident())
+        for item in items:
+            assert after_answers(job(item, fail=item == "bad"))
+            seen.append(f"handled {item}")
+        return [item.upper() for item in items]
+
+    batches = Batches(handle)
+    for name in ("a", "bad", "c"):
+        answered[name] = asyncio.ensure_future(batches.submit("room", name))
+        await asyncio.sleep(0)
+    assert [await answered[name] for name in ("a", "bad", "c")] == ["A", "BAD", "C"]
+    while batches.pending:
+        await asyncio.sleep(0.01)
+    assert seen == [
+        "handled a",
+        "a after answered",
+        "handled bad",
+        "handled c",
+        "bad after answered",
+        "c after answered",
+    ]
+    assert "a job left for after a batch's answers failed" in caplog.text
+    assert len(threads) == 1 and threading.get_ident() not in threads  # the socket thread
+    assert after_answers(job("x")) is False
+
+
 def test_requests_that_arrive_while_a_batch_runs_go_together_and_each_gets_its_own_result():
     calls: list[list[str]] = []
     first_running, let_go = threading.Event(), threading.Event()
