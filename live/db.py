@@ -55,9 +55,13 @@ def after_answers(job: Callable[[], object]) -> bool:
 
 
 def _handle_leaving_jobs(handle: Callable, key: object, items: list) -> tuple[list, list]:
-    _after.jobs = []
+    _after.jobs = jobs = []
     try:
-        return handle(key, items), _after.jobs
+        return handle(key, items), jobs
+    except Exception:
+        # What committed before the fault still gets its jobs (its comparison).
+        _run_jobs(jobs)
+        raise
     finally:
         _after.jobs = None
 

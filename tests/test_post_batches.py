@@ -135,7 +135,12 @@ async def test_what_a_batch_leaves_for_after_its_answers_runs_once_they_are_out(
     def job(name: str, fail: bool = False):
         def run():
             threads.add(threading.get_ident())
-            # Its batch's answer is out already.
+            # Its batch's answer is out already: its caller gets it while this job runs (the
+            # event loop is free; a job run before the answers were handed over would wait
+            # here in vain).
+            deadline = time.monotonic() + 5
+            while not answered[name].done() and time.monotonic() < deadline:
+                time.sleep(0.005)
             seen.append(f"{name} after {'answered' if answered[name].done() else 'waiting'}")
             if fail:
                 raise RuntimeError("broken comparison")
@@ -167,6 +172,22 @@ async def test_what_a_batch_leaves_for_after_its_answers_runs_once_they_are_out(
     assert "a job left for after a batch's answers failed" in caplog.text
     assert len(threads) == 1 and threading.get_ident() not in threads  # the socket thread
     assert after_answers(job("x")) is False
+
+
+@pytest.mark.asyncio
+async def test_a_batch_that_fails_after_leaving_a_job_still_runs_it():
+    """Posts that committed before their batch failed are still compared with the wall."""
+    from live.db import after_answers
+
+    ran: list[str] = []
+
+    def handle(key, items):
+        after_answers(lambda: ran.append("compared"))
+        raise RuntimeError("the answers could not be rendered")
+
+    with pytest.raises(RuntimeError, match="could not be rendered"):
+        await Batches(handle).submit("room", "a")
+    assert ran == ["compared"]
 
 
 def test_requests_that_arrive_while_a_batch_runs_go_together_and_each_gets_its_own_result():
