@@ -13,5 +13,7 @@ KEPT = 1000
 
 
 def forget(workshop_id: int) -> None:
-    for key in [key for key in OBSTACLES if key[0] == workshop_id]:
-        OBSTACLES.pop(key, None)
+    # list() copies the keys in one step: another thread may add one meanwhile.
+    for key in list(OBSTACLES):
+        if key[0] == workshop_id:
+            OBSTACLES.pop(key, None)
