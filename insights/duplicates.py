@@ -16,7 +16,7 @@ from insights import similarity
 from insights.live import publish
 from insights.models import Contribution
 from labbet import compiled
-from live.db import after_answers
+from live.db import after_batch
 from workshops.log import card_version
 from workshops.models import Participant, Workshop
 
@@ -177,10 +177,10 @@ def after_posts(workshop: Workshop, posts: Sequence[tuple[int, str]]) -> None:
     # one: a model instance sets every field's default, a token among them).
     room = (workshop.pk, workshop.created_at, workshop.language)
     if _in_background():
-        # A socket's batch compares on its own thread once its answers are out; a request
+        # A socket's batch compares on its own thread once its answers are made; a request
         # (or any other caller) on the background thread.
         job = partial(compare_new_posts, room, list(posts))
-        if not after_answers(job):
+        if not after_batch(job):
             _BACKGROUND.submit(job)
     else:
         compare_new_posts(room, posts)

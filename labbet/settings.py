@@ -229,9 +229,9 @@ globals().update(email_config())
 
 # Product limits.
 LABBET_MAX_CONTRIBUTION_LENGTH = env_int("LABBET_MAX_CONTRIBUTION_LENGTH", 400)
-# Similar posts (insights/duplicates.py) are compared after the post commits, once its answer
-# is out (a socket's batch on its own thread, live/db.py: after_answers; a request's in a
-# background thread), so its answer never waits for the comparison.
+# Similar posts (insights/duplicates.py) are compared after the post commits: a socket's batch
+# on its own thread once its answers are rendered (live/db.py: after_batch), a request's in a
+# background thread, so that its answer does not wait for the comparison.
 LABBET_SIMILAR_IN_BACKGROUND = env_bool("LABBET_SIMILAR_IN_BACKGROUND", True)
 # Off: no similar-post check at all (no console groups, no phone offer); for measuring its cost.
 LABBET_SIMILAR_POSTS = env_bool("LABBET_SIMILAR_POSTS", True)

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -21,6 +22,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from labbet import compiled
+from live.db import send_after_batch
 from live.models import LiveEvent
 
 logger = logging.getLogger(__name__)
@@ -138,12 +140,23 @@ def serve_from(loop: asyncio.AbstractEventLoop) -> None:
 def send_frames(stream_id: int, language: str, seq: int, fragments: dict[str, str]) -> None:
     loop = _serving_loop
     if loop is not None and loop.is_running():
-        sent = asyncio.run_coroutine_threadsafe(
-            _send_frames(stream_id, language, seq, fragments), loop
-        )
-        sent.add_done_callback(_log_failed_send)
+        # A socket's batch hands its frames over when it is done (live/db.py).
+        hand_over = partial(_hand_to_loop, loop, stream_id, language, seq, fragments)
+        if not send_after_batch(hand_over):
+            hand_over()
         return
     async_to_sync(_send_frames)(stream_id, language, seq, fragments)
+
+
+def _hand_to_loop(
+    loop: asyncio.AbstractEventLoop,
+    stream_id: int,
+    language: str,
+    seq: int,
+    fragments: dict[str, str],
+) -> None:
+    sent = asyncio.run_coroutine_threadsafe(_send_frames(stream_id, language, seq, fragments), loop)
+    sent.add_done_callback(_log_failed_send)
 
 
 def _log_failed_send(sent: Any) -> None:

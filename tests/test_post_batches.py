@@ -122,11 +122,13 @@ async def test_items_handed_in_while_a_batch_runs_go_together_and_a_lone_one_at_
 
 
 @pytest.mark.asyncio
-async def test_what_a_batch_leaves_for_after_its_answers_runs_once_they_are_out(caplog):
-    """A post's comparison with the wall runs on the socket thread after the batch's
-    answers are handed over and before the next batch; a failing job is logged, and the
-    next batch is handled all the same. Outside a batch, after_answers says no."""
-    from live.db import after_answers
+async def test_what_a_batch_leaves_for_its_end_runs_on_its_thread_then_its_frames_go_out(caplog):
+    """A post's comparison with the wall runs on the socket thread once its batch has made
+    its answers, and the frames the batch (and the comparison) left go to the event loop
+    after that, with the answers, before the next batch; a failing job is logged, and the
+    rest of the batch's end and the next batch are handled all the same. Outside a batch,
+    both say no (their caller runs the job or sends at once)."""
+    from live.db import after_batch, send_after_batch
 
     seen: list[str] = []
     answered: dict[str, asyncio.Future] = {}
@@ -135,13 +137,9 @@ async def test_what_a_batch_leaves_for_after_its_answers_runs_once_they_are_out(
     def job(name: str, fail: bool = False):
         def run():
             threads.add(threading.get_ident())
-            # Its batch's answer is out already: its caller gets it while this job runs (the
-            # event loop is free; a job run before the answers were handed over would wait
-            # here in vain).
-            deadline = time.monotonic() + 5
-            while not answered[name].done() and time.monotonic() < deadline:
-                time.sleep(0.005)
-            seen.append(f"{name} after {'answered' if answered[name].done() else 'waiting'}")
+            # The event loop waits for this thread: nothing of the batch is out yet.
+            seen.append(f"{name} compared, {'answered' if answered[name].done() else 'waiting'}")
+            assert send_after_batch(lambda: seen.append(f"{name}'s comparison sent"))
             if fail:
                 raise RuntimeError("broken comparison")
 
@@ -150,7 +148,8 @@ async def test_what_a_batch_leaves_for_after_its_answers_runs_once_they_are_out(
     def handle(key, items):
         threads.add(threading.get_ident())
         for item in items:
-            assert after_answers(job(item, fail=item == "bad"))
+            assert after_batch(job(item, fail=item == "bad"))
+            assert send_after_batch(lambda item=item: seen.append(f"{item} sent"))
             seen.append(f"handled {item}")
         return [item.upper() for item in items]
 
@@ -159,35 +158,43 @@ async def test_what_a_batch_leaves_for_after_its_answers_runs_once_they_are_out(
         answered[name] = asyncio.ensure_future(batches.submit("room", name))
         await asyncio.sleep(0)
     assert [await answered[name] for name in ("a", "bad", "c")] == ["A", "BAD", "C"]
-    while batches.pending:
-        await asyncio.sleep(0.01)
+    assert batches.pending == {}
     assert seen == [
         "handled a",
-        "a after answered",
+        "a compared, waiting",
+        "a sent",
+        "a's comparison sent",
         "handled bad",
         "handled c",
-        "bad after answered",
-        "c after answered",
+        "bad compared, waiting",
+        "c compared, waiting",
+        "bad sent",
+        "c sent",
+        "bad's comparison sent",
+        "c's comparison sent",
     ]
-    assert "a job left for after a batch's answers failed" in caplog.text
+    assert "a job left for the end of a batch failed" in caplog.text
     assert len(threads) == 1 and threading.get_ident() not in threads  # the socket thread
-    assert after_answers(job("x")) is False
+    assert after_batch(job("x")) is False
+    assert send_after_batch(lambda: None) is False
 
 
 @pytest.mark.asyncio
-async def test_a_batch_that_fails_after_leaving_a_job_still_runs_it():
-    """Posts that committed before their batch failed are still compared with the wall."""
-    from live.db import after_answers
+async def test_a_batch_that_fails_after_leaving_a_job_still_runs_it_and_sends_its_frames():
+    """Posts that committed before their batch failed are still compared with the wall, and
+    their frames still go out."""
+    from live.db import after_batch, send_after_batch
 
     ran: list[str] = []
 
     def handle(key, items):
-        after_answers(lambda: ran.append("compared"))
+        after_batch(lambda: ran.append("compared"))
+        send_after_batch(lambda: ran.append("sent"))
         raise RuntimeError("the answers could not be rendered")
 
     with pytest.raises(RuntimeError, match="could not be rendered"):
         await Batches(handle).submit("room", "a")
-    assert ran == ["compared"]
+    assert ran == ["compared", "sent"]
 
 
 def test_requests_that_arrive_while_a_batch_runs_go_together_and_each_gets_its_own_result():
