@@ -83,16 +83,19 @@ def _handle_batch(handle: Callable, key: object, items: list) -> list:
             _run_jobs(jobs)
     finally:
         _batch.sends = None
-        for send in sends:
-            send()
+        # As a send on commit always was: a failed one is logged, not raised (the change is
+        # committed; the screens catch up from the stored event).
+        _run_jobs(sends, "live: sending a batch's frames failed")
 
 
-def _run_jobs(jobs: list[Callable[[], object]]) -> None:
+def _run_jobs(
+    jobs: list[Callable[[], object]], failed: str = "live: a job left for the end of a batch failed"
+) -> None:
     for job in jobs:
         try:
             job()
         except Exception:  # one job's fault is not the next one's
-            logger.exception("live: a job left for the end of a batch failed")
+            logger.exception(failed)
 
 
 class Batches:

@@ -124,7 +124,8 @@ def record(stream: Any, seq: int, kind: str, fragments: dict[str, str]) -> LiveE
 
 
 # The serving process's event loop, once its hub relays frames (live/hub.py says so). After a
-# commit, the worker thread hands the frames to it and goes on: waiting for the loop, which may
+# commit (a socket's batch: once it is done, live/db.py), the worker thread hands the frames
+# to it and goes on: waiting for the loop, which may
 # be busy writing an earlier event to a thousand sockets, would hold every post queued behind
 # this one on the one worker thread (profiled: 200 posts at once). Order is the hub's job: it
 # delivers by cursor whatever order the sends arrive in. Without a serving loop (a command, a

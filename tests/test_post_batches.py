@@ -197,6 +197,27 @@ async def test_a_batch_that_fails_after_leaving_a_job_still_runs_it_and_sends_it
     assert ran == ["compared", "sent"]
 
 
+@pytest.mark.asyncio
+async def test_a_batch_whose_frames_cannot_be_sent_still_answers_and_sends_the_rest(caplog):
+    """Its posts are committed: a failed hand-over is logged, as a send on commit is, and the
+    batch's callers get their answers."""
+    from live.db import send_after_batch
+
+    sent: list[str] = []
+
+    def broken():
+        raise RuntimeError("the event loop is gone")
+
+    def handle(key, items):
+        send_after_batch(broken)
+        send_after_batch(lambda: sent.append("next event"))
+        return [item.upper() for item in items]
+
+    assert await Batches(handle).submit("room", "a") == "A"
+    assert sent == ["next event"]
+    assert "sending a batch's frames failed" in caplog.text
+
+
 def test_requests_that_arrive_while_a_batch_runs_go_together_and_each_gets_its_own_result():
     calls: list[list[str]] = []
     first_running, let_go = threading.Event(), threading.Event()
