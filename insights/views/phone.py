@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any, NamedTuple
@@ -184,10 +183,12 @@ def submit_posts(workshop: Workshop, posts: Sequence[PhonePost]) -> list[str | E
 # and card, the name); each answer puts its values in their place. A post's own render cost
 # 0.48 ms with the CPU's caches emptied, as the server's idle moments between posts leave
 # them (0.15 warm). Measured in process, the post path side by side with its parent on the
-# other core, caches emptied between posts: 4.11/3.99 -> 3.76/3.68 ms a post.
+# other core, caches emptied between posts: 4.11/3.99 -> 3.76/3.68 ms a post. Kept in this
+# process, as the kept obstacles are (challenges/kept.py), not in the rooms' cache that the
+# phone's page shares across processes (workshops/regions.py: phone_room): a Redis round trip
+# would cost more than the render it saves.
 _ANSWERS: dict[tuple, str] = {}
 _ANSWERS_KEPT = 256
-_ANSWERS_LOCK = threading.Lock()
 # Random per process, of hex digits: escaping leaves them as they are, and no person's text
 # can hold them without knowing them.
 _NEXT_KEY, _SENT_KEY, _SENT_CARD, _NAME = (secrets.token_hex(16) for _ in range(4))
@@ -236,10 +237,9 @@ def render_answer(
             pk=_SENT_CARD, client_key=_SENT_KEY, status=sent.status, kind=sent.kind
         )
         shown = render_fragment("insights/_post_form.html", context)
-        with _ANSWERS_LOCK:
-            if len(_ANSWERS) >= _ANSWERS_KEPT:
-                _ANSWERS.clear()
-            _ANSWERS[key] = shown
+        if len(_ANSWERS) >= _ANSWERS_KEPT:
+            _ANSWERS.clear()
+        _ANSWERS[key] = shown
     return (
         shown.replace(_NEXT_KEY, str(escape(initial.get("client_key") or "")))
         .replace(_SENT_KEY, str(escape(sent.client_key)))
