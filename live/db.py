@@ -76,12 +76,10 @@ def _handle_batch(handle: Callable, key: object, items: list) -> list:
     _batch.jobs = jobs = []
     _batch.sends = sends = []
     try:
-        try:
-            return handle(key, items)
-        finally:
-            _batch.jobs = None
-            _run_jobs(jobs)
+        return handle(key, items)
     finally:
+        _batch.jobs = None
+        _run_jobs(jobs)  # a job may leave frames of its own
         _batch.sends = None
         # As a send on commit always was: a failed one is logged, not raised (the change is
         # committed; the screens catch up from the stored event).
