@@ -220,8 +220,7 @@ def render_answer(
         initial.get("obstacle"),
         bool(name),
         participant.muted,
-        context["can_post"],
-        context["locked_message"],
+        context["locked_message"],  # empty when the phone can post
         sent.status,
         sent.kind,
         oob,
